@@ -1,0 +1,446 @@
+//! The durable audit log: entries, Merkle nodes and the signed tree head in the `audit`
+//! column family.
+//!
+//! An append costs O(log n): the log keeps the [`Frontier`] (the right edge of the tree) in
+//! memory, and each append writes, in one synced RocksDB batch, the entry's canonical bytes,
+//! every Merkle node the new leaf completes, its sealed payload if any, its index records
+//! (for the rate limit and the reviewer check), and a new checkpoint signed with the store's
+//! Ed25519 key. The in-memory state changes only after the batch is durable, so a failed or
+//! interrupted append leaves no trace and no gap. Appends are serialised by one mutex: the
+//! chain has no gaps and no forks, whatever the number of threads.
+//!
+//! Layout (keys in the `audit` column family):
+//!
+//! ```text
+//! e seq:u64be                        entry canonical bytes
+//! n level:u8 index:u64be             hash of the complete subtree (level, index)
+//! p seq:u64be                        sealed justification payload
+//! r len:u16be agency len:u16be requester time:i64be seq:u64be   rate-limit index
+//! f fingerprint:32B seq:u64be        reviewer-check index
+//! c                                  the latest signed checkpoint (a C2SP signed note)
+//! ```
+
+use std::sync::Mutex;
+
+use ed25519_dalek::SigningKey;
+
+use super::checkpoint::Checkpoint;
+use super::entry::{Entry, EntryDecodeError};
+use super::merkle::{self, Blake3Hasher, Frontier, Hash, NodeSource, TreeHasher};
+use crate::epoch::{Span, Timestamp};
+use crate::error::{Error, Result};
+use crate::seal::{Binding, SealKey};
+use crate::store::layout::CF_AUDIT;
+use crate::store::{Durability, Store, StoreBatch};
+
+/// Rate limits count attempts over this span.
+pub const RATE_WINDOW: Span = Span::from_minutes(60);
+
+const PFX_ENTRY: u8 = b'e';
+const PFX_NODE: u8 = b'n';
+const PFX_PAYLOAD: u8 = b'p';
+const PFX_RATE: u8 = b'r';
+const PFX_FINGERPRINT: u8 = b'f';
+const KEY_CHECKPOINT: &[u8] = b"c";
+
+/// Key of entry `seq`.
+pub fn entry_key(seq: u64) -> [u8; 9] {
+    let mut k = [0u8; 9];
+    k[0] = PFX_ENTRY;
+    k[1..].copy_from_slice(&seq.to_be_bytes());
+    k
+}
+
+/// Key of Merkle node `(level, index)`.
+pub fn node_key(level: u8, index: u64) -> [u8; 10] {
+    let mut k = [0u8; 10];
+    k[0] = PFX_NODE;
+    k[1] = level;
+    k[2..].copy_from_slice(&index.to_be_bytes());
+    k
+}
+
+/// Key of the sealed payload of entry `seq`.
+pub fn payload_key(seq: u64) -> [u8; 9] {
+    let mut k = [0u8; 9];
+    k[0] = PFX_PAYLOAD;
+    k[1..].copy_from_slice(&seq.to_be_bytes());
+    k
+}
+
+fn rate_prefix(agency: &str, requester: &str) -> Vec<u8> {
+    let mut k = Vec::with_capacity(5 + agency.len() + requester.len() + 16);
+    k.push(PFX_RATE);
+    k.extend_from_slice(&(agency.len() as u16).to_be_bytes());
+    k.extend_from_slice(agency.as_bytes());
+    k.extend_from_slice(&(requester.len() as u16).to_be_bytes());
+    k.extend_from_slice(requester.as_bytes());
+    k
+}
+
+fn fingerprint_prefix(fingerprint: &[u8; 32]) -> [u8; 33] {
+    let mut k = [0u8; 33];
+    k[0] = PFX_FINGERPRINT;
+    k[1..].copy_from_slice(fingerprint);
+    k
+}
+
+/// Reads the Merkle nodes the log stored.
+pub struct StoredNodes<'a>(pub &'a Store);
+
+impl NodeSource for StoredNodes<'_> {
+    type Error = Error;
+
+    fn node(&self, level: u8, index: u64) -> Result<Hash> {
+        let bytes = self
+            .0
+            .get(CF_AUDIT, &node_key(level, index))?
+            .ok_or_else(|| Error::Damaged(format!("audit node ({level}, {index}) is missing")))?;
+        bytes
+            .as_slice()
+            .try_into()
+            .map_err(|_| Error::Damaged(format!("audit node ({level}, {index}) is not 32 bytes")))
+    }
+}
+
+/// Keys the writer of the log needs (absent in read-only opens).
+pub struct LogKeys {
+    /// Signs each new tree head.
+    pub signing: SigningKey,
+    /// Seals justification payloads.
+    pub payload: SealKey,
+}
+
+impl std::fmt::Debug for LogKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("LogKeys(<redacted>)")
+    }
+}
+
+/// An entry to append, with its sealed-payload plaintext (the justification), if any.
+#[derive(Debug)]
+pub struct Pending {
+    /// The entry; `seq` and `time` are filled in by the log.
+    pub entry: Entry,
+    /// Free text to seal into the entry's payload.
+    pub payload: Option<String>,
+    /// The plate fingerprint to index for the reviewer check.
+    pub fingerprint: Option<[u8; 32]>,
+}
+
+impl Pending {
+    /// An entry without payload or fingerprint.
+    pub fn plain(entry: Entry) -> Self {
+        Pending {
+            entry,
+            payload: None,
+            fingerprint: None,
+        }
+    }
+}
+
+struct WriterState {
+    frontier: Frontier,
+    last_time: Timestamp,
+}
+
+/// The audit log of an open store.
+pub struct AuditLog {
+    origin: String,
+    keys: Option<LogKeys>,
+    writer: Mutex<WriterState>,
+}
+
+impl std::fmt::Debug for AuditLog {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuditLog")
+            .field("origin", &self.origin)
+            .finish()
+    }
+}
+
+/// The checkpoint origin line of a store: `platevault/<store id>`.
+pub fn origin_of(store_id: &[u8; 16]) -> String {
+    format!("platevault/{}", hex::encode(store_id))
+}
+
+impl AuditLog {
+    /// Loads the log's state: its size (from the last entry) and frontier (O(log n) reads).
+    pub fn load(store: &Store, store_id: &[u8; 16], keys: Option<LogKeys>) -> Result<AuditLog> {
+        let size = stored_size(store)?;
+        let frontier = Frontier::load(&StoredNodes(store), size).map_err(merkle_err)?;
+        let last_time = if size == 0 {
+            Timestamp::from_micros(i64::MIN)
+        } else {
+            read_entry(store, size - 1)?.time
+        };
+        Ok(AuditLog {
+            origin: origin_of(store_id),
+            keys,
+            writer: Mutex::new(WriterState {
+                frontier,
+                last_time,
+            }),
+        })
+    }
+
+    /// The checkpoint origin (also the signer's key name).
+    pub fn origin(&self) -> &str {
+        &self.origin
+    }
+
+    /// Number of entries.
+    pub fn size(&self) -> u64 {
+        self.writer.lock().map(|w| w.frontier.size()).unwrap_or(0)
+    }
+
+    /// The current root.
+    pub fn root(&self) -> Hash {
+        self.writer
+            .lock()
+            .map(|w| w.frontier.root(&Blake3Hasher))
+            .unwrap_or([0; 32])
+    }
+
+    /// Appends entries atomically (with whatever `extra` adds to the same batch), synced to
+    /// disk before it returns. Returns the entries' sequence numbers.
+    pub fn append_with(
+        &self,
+        store: &Store,
+        now: Timestamp,
+        pending: Vec<Pending>,
+        extra: impl FnOnce(&mut StoreBatch<'_>, &[u64]) -> Result<()>,
+    ) -> Result<Vec<u64>> {
+        let mut w = self.lock()?;
+        self.append_locked(&mut w, store, now, pending, extra)
+    }
+
+    /// Appends one entry; returns its sequence number.
+    pub fn append(&self, store: &Store, now: Timestamp, pending: Pending) -> Result<u64> {
+        let seqs = self.append_with(store, now, vec![pending], |_, _| Ok(()))?;
+        first(&seqs)
+    }
+
+    /// Runs `decide` and appends the entry it returns while holding the writer lock, so that
+    /// a decision that depends on the log (a rate limit) cannot interleave with another
+    /// append. Returns the entry's sequence number and what `decide` returned beside it.
+    pub fn decide_then_append<T>(
+        &self,
+        store: &Store,
+        now: Timestamp,
+        decide: impl FnOnce() -> Result<(Pending, T)>,
+    ) -> Result<(u64, T)> {
+        let mut w = self.lock()?;
+        let (pending, out) = decide()?;
+        let seqs = self.append_locked(&mut w, store, now, vec![pending], |_, _| Ok(()))?;
+        Ok((first(&seqs)?, out))
+    }
+
+    fn lock(&self) -> Result<std::sync::MutexGuard<'_, WriterState>> {
+        self.writer
+            .lock()
+            .map_err(|_| Error::Internal("audit writer lock poisoned".into()))
+    }
+
+    fn append_locked(
+        &self,
+        w: &mut WriterState,
+        store: &Store,
+        now: Timestamp,
+        pending: Vec<Pending>,
+        extra: impl FnOnce(&mut StoreBatch<'_>, &[u64]) -> Result<()>,
+    ) -> Result<Vec<u64>> {
+        let keys = self.keys.as_ref().ok_or(Error::ReadOnly)?;
+        let mut frontier = w.frontier.clone();
+        let time = now.max(w.last_time);
+        let mut batch = store.batch();
+        let mut seqs = Vec::with_capacity(pending.len());
+        for p in pending {
+            let seq = frontier.size();
+            let mut entry = p.entry;
+            entry.seq = seq;
+            entry.time = time;
+            if let Some(text) = &p.payload {
+                let aad = Binding::Other {
+                    domain: "audit-payload",
+                    id: &seq.to_be_bytes(),
+                }
+                .aad();
+                let sealed = keys.payload.seal(&aad, text.as_bytes())?;
+                entry.payload = Some(blake3::hash(&sealed).to_hex().to_string());
+                batch.put(CF_AUDIT, &payload_key(seq), &sealed)?;
+            }
+            let bytes = entry.encode();
+            let leaf = Blake3Hasher.hash_leaf(&bytes);
+            batch.put(CF_AUDIT, &entry_key(seq), &bytes)?;
+            for (level, index, hash) in frontier.append(&Blake3Hasher, leaf) {
+                batch.put(CF_AUDIT, &node_key(level, index), &hash)?;
+            }
+            if entry.kind.is_request()
+                && let (Some(agency), Some(requester)) = (&entry.agency, &entry.requester)
+            {
+                let mut k = rate_prefix(agency, requester);
+                k.extend_from_slice(&time.as_micros().to_be_bytes());
+                k.extend_from_slice(&seq.to_be_bytes());
+                batch.put(CF_AUDIT, &k, &[])?;
+            }
+            if let Some(fp) = &p.fingerprint {
+                let mut k = fingerprint_prefix(fp).to_vec();
+                k.extend_from_slice(&seq.to_be_bytes());
+                batch.put(CF_AUDIT, &k, &[])?;
+            }
+            seqs.push(seq);
+        }
+        extra(&mut batch, &seqs)?;
+        let note = Checkpoint {
+            origin: self.origin.clone(),
+            size: frontier.size(),
+            root: frontier.root(&Blake3Hasher),
+        }
+        .sign(&keys.signing, &self.origin);
+        batch.put(CF_AUDIT, KEY_CHECKPOINT, note.as_bytes())?;
+        store.write(batch, Durability::Sync)?;
+        w.frontier = frontier;
+        w.last_time = time;
+        Ok(seqs)
+    }
+
+    /// Request attempts (allowed or denied) by `agency` + `requester` at or after `since`.
+    pub fn attempts_since(
+        store: &Store,
+        agency: &str,
+        requester: &str,
+        since: Timestamp,
+    ) -> Result<u32> {
+        let prefix = rate_prefix(agency, requester);
+        let mut from = prefix.clone();
+        from.extend_from_slice(&since.as_micros().to_be_bytes());
+        let to = crate::store::prefix_successor(&prefix).unwrap_or_else(|| vec![0xff; 64]);
+        let mut n = 0u32;
+        store.scan_range(CF_AUDIT, &from, &to, |_, _| {
+            n = n.saturating_add(1);
+            Ok(true)
+        })?;
+        Ok(n)
+    }
+
+    /// Sequence numbers of the entries indexed under a plate fingerprint.
+    pub fn seqs_with_fingerprint(store: &Store, fingerprint: &[u8; 32]) -> Result<Vec<u64>> {
+        let mut out = Vec::new();
+        store.scan_prefix(CF_AUDIT, &fingerprint_prefix(fingerprint), |k, _| {
+            if let Some(tail) = k.get(33..41) {
+                let mut b = [0u8; 8];
+                b.copy_from_slice(tail);
+                out.push(u64::from_be_bytes(b));
+            }
+            Ok(true)
+        })?;
+        Ok(out)
+    }
+
+    /// Opens the sealed payload of an entry (the justification), if it still exists.
+    pub fn open_payload(&self, store: &Store, seq: u64) -> Result<Option<String>> {
+        let keys = self.keys.as_ref().ok_or(Error::ReadOnly)?;
+        let Some(sealed) = store.get(CF_AUDIT, &payload_key(seq))? else {
+            return Ok(None);
+        };
+        let aad = Binding::Other {
+            domain: "audit-payload",
+            id: &seq.to_be_bytes(),
+        }
+        .aad();
+        let plain = keys.payload.open(&aad, &sealed)?;
+        String::from_utf8(plain)
+            .map(Some)
+            .map_err(|_| Error::Damaged(format!("the payload of audit entry {seq} is not UTF-8")))
+    }
+}
+
+/// Number of entries in a stored log (one past the last entry's sequence number).
+pub fn stored_size(store: &Store) -> Result<u64> {
+    match store.last_key_with_prefix(CF_AUDIT, &[PFX_ENTRY])? {
+        None => Ok(0),
+        Some(k) if k.len() == 9 => {
+            let mut b = [0u8; 8];
+            b.copy_from_slice(&k[1..]);
+            Ok(u64::from_be_bytes(b) + 1)
+        }
+        Some(_) => Err(Error::Damaged("an audit entry key is malformed".into())),
+    }
+}
+
+/// The raw canonical bytes of entry `seq`.
+pub fn read_entry_bytes(store: &Store, seq: u64) -> Result<Vec<u8>> {
+    store
+        .get(CF_AUDIT, &entry_key(seq))?
+        .ok_or_else(|| Error::Damaged(format!("audit entry {seq} is missing")))
+}
+
+/// Entry `seq`, decoded.
+pub fn read_entry(store: &Store, seq: u64) -> Result<Entry> {
+    let bytes = read_entry_bytes(store, seq)?;
+    Entry::decode(seq, &bytes).map_err(decode_err)
+}
+
+/// The latest signed checkpoint the log stored (a C2SP signed note), if any.
+pub fn stored_checkpoint(store: &Store) -> Result<Option<String>> {
+    match store.get(CF_AUDIT, KEY_CHECKPOINT)? {
+        None => Ok(None),
+        Some(b) => String::from_utf8(b)
+            .map(Some)
+            .map_err(|_| Error::Damaged("the stored checkpoint is not UTF-8".into())),
+    }
+}
+
+/// Calls `f(seq, bytes)` for every stored entry in order, checking there are no gaps.
+pub fn for_each_entry_bytes(
+    store: &Store,
+    mut f: impl FnMut(u64, &[u8]) -> Result<()>,
+) -> Result<u64> {
+    let mut expected = 0u64;
+    let mut failure = None;
+    store.scan_prefix(CF_AUDIT, &[PFX_ENTRY], |k, v| {
+        if k.len() != 9 {
+            failure = Some(Error::Damaged("an audit entry key is malformed".into()));
+            return Ok(false);
+        }
+        let mut b = [0u8; 8];
+        b.copy_from_slice(&k[1..]);
+        let seq = u64::from_be_bytes(b);
+        if seq != expected {
+            failure = Some(Error::Damaged(format!(
+                "audit entry {expected} is missing (next is {seq})"
+            )));
+            return Ok(false);
+        }
+        f(seq, v)?;
+        expected += 1;
+        Ok(true)
+    })?;
+    match failure {
+        Some(e) => Err(e),
+        None => Ok(expected),
+    }
+}
+
+fn first(seqs: &[u64]) -> Result<u64> {
+    seqs.first()
+        .copied()
+        .ok_or_else(|| Error::Internal("an append returned no sequence number".into()))
+}
+
+fn merkle_err(e: merkle::MerkleError<Error>) -> Error {
+    match e {
+        merkle::MerkleError::Source { source, .. } => source,
+        other => Error::Damaged(format!("audit tree: {other}")),
+    }
+}
+
+fn decode_err(e: EntryDecodeError) -> Error {
+    Error::Damaged(e.to_string())
+}
+
+/// A Merkle error from the stored nodes, as a crate error.
+pub fn from_merkle(e: merkle::MerkleError<Error>) -> Error {
+    merkle_err(e)
+}

@@ -1,0 +1,14 @@
+//! The audit log: every search, allowed or denied, in a tamper-evident Merkle tree log in the
+//! manner of Certificate Transparency (RFC 9162, with BLAKE3 as the hash).
+//!
+//! - [`merkle`]: the tree, its proofs and their verifiers (generic over the hash);
+//! - [`checkpoint`]: signed tree heads in the C2SP `tlog-checkpoint` signed-note format;
+//! - [`entry`]: what an entry records and its canonical bytes;
+//! - [`log`]: the durable log in the store (O(log n) appends, rate-limit and reviewer indexes);
+//! - [`report`]: the transparency report, counted from the entries.
+
+pub mod checkpoint;
+pub mod entry;
+pub mod log;
+pub mod merkle;
+pub mod report;

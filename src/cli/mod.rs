@@ -1,0 +1,161 @@
+//! The `platevault` command line: argument parsing, dispatch, output and exit codes.
+//!
+//! Contract (see the product brief, section 4): with `--json`, standard output holds exactly
+//! one JSON document, on success and on failure alike; narration, progress and logs go to
+//! standard error. Exit codes: 0 success, 1 internal error, 2 bad usage, 3 denied by policy,
+//! 4 audit verification failed, 5 deletion trace found, 6 wrong master key or a damaged (or
+//! missing) store, 7 store held open by another process.
+
+mod audit;
+mod common;
+mod expire;
+mod hold;
+mod ingest;
+mod init;
+mod keygen;
+mod policy;
+mod rotate;
+mod search;
+mod verify_deletion;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use platevault::Timestamp;
+
+pub(crate) use common::{CliError, Exit, Global, Output};
+
+/// platevault: plate-reader data that cannot be misused quietly.
+#[derive(Debug, Parser)]
+#[command(
+    name = "platevault",
+    version,
+    about = "An embedded store for license-plate-reader data: hashed plates, sealed reads, one audited read path, verifiable expiry.",
+    after_help = "Exit codes: 0 ok, 1 internal error, 2 bad usage, 3 denied by policy, 4 audit verification failed, 5 deletion trace found, 6 wrong master key or damaged store, 7 store held by another process."
+)]
+struct Cli {
+    #[command(flatten)]
+    global: GlobalArgs,
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Options every command accepts.
+#[derive(Debug, clap::Args)]
+struct GlobalArgs {
+    /// The store directory.
+    #[arg(long, global = true, env = "PLATEVAULT_STORE", value_name = "DIR")]
+    store: Option<PathBuf>,
+    /// A file holding the master key (64 hex characters); preferred over PLATEVAULT_MASTER_KEY.
+    #[arg(long, global = true, value_name = "FILE")]
+    master_key_file: Option<PathBuf>,
+    /// A simulated time (RFC 3339) for a simulation store made with `init --now`.
+    #[arg(long, global = true, value_name = "RFC3339", value_parser = parse_time)]
+    now: Option<Timestamp>,
+    /// Print one JSON document on standard output.
+    #[arg(long, global = true)]
+    json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Make a new master key (64 hex characters) from the OS's random number generator.
+    #[command(after_help = "Example:\n  platevault keygen --out master.key")]
+    Keygen(keygen::Args),
+    /// Create a store (with the built-in default policy unless --policy is given).
+    #[command(
+        after_help = "Examples:\n  platevault --store ./pv --master-key-file master.key init\n  platevault --store ./sim --master-key-file master.key --now 2026-11-01T00:00:00Z init --policy examples/policies/city.toml"
+    )]
+    Init(init::Args),
+    /// Store plate reads from a JSON Lines file (or - for standard input).
+    #[command(
+        after_help = "Each line: {\"plate\":\"7KQ-X291\",\"region\":\"CO\",\"captured_at\":\"2026-11-29T08:15:00Z\",\"camera\":\"CAM-17\",\"lat\":39.74,\"lon\":-104.99,\"confidence\":0.93,\"image_b64\":\"...\"}\n(image_path instead of image_b64 reads the image from a file, relative to the input file's folder).\n\nExample:\n  platevault --store ./pv --master-key-file master.key ingest reads.jsonl --json"
+    )]
+    Ingest(ingest::Args),
+    /// The only read path: an exact plate, tied to a case, decided by the policy and audited.
+    #[command(
+        after_help = "Example:\n  platevault search --plate 7KQX291 --region CO --case 2026-001234 --offense ROBBERY \\\n    --purpose investigation --requester DET-7 --agency CITY-PD --json\n\nExit 3 when the policy denies the search (the denial is audited too)."
+    )]
+    Search(search::Args),
+    /// Run expiry now: destroy every epoch past retention (it also runs by itself).
+    #[command(
+        after_help = "Example:\n  platevault --store ./pv --master-key-file master.key expire --json"
+    )]
+    Expire(expire::Args),
+    /// Legal holds: keep a case's evidence past expiry.
+    #[command(subcommand)]
+    Hold(hold::Command),
+    /// The store's policy: show it, or replace it (audited).
+    #[command(subcommand)]
+    Policy(policy::Command),
+    /// The audit log: verify, checkpoint, prove, report, and the reviewer check.
+    #[command(subcommand)]
+    Audit(audit::Command),
+    /// Scan every raw file of the store for plaintext plates or traces of expired epochs.
+    #[command(
+        name = "verify-deletion",
+        after_help = "Example:\n  platevault --store ./pv verify-deletion --plates known-plates.txt --json\n\nExit 5 when a trace is found. Needs no master key; runs beside a process holding the store."
+    )]
+    VerifyDeletion(verify_deletion::Args),
+    /// Re-wrap every live key under a new master key (two-phase, audited).
+    #[command(
+        name = "rotate-master-key",
+        after_help = "Example:\n  platevault keygen --out new.key\n  platevault --store ./pv --master-key-file master.key rotate-master-key --new-key-file new.key\n\nA crash at any point leaves a store that one of the two keys opens."
+    )]
+    RotateMasterKey(rotate::Args),
+}
+
+pub(crate) fn parse_time(s: &str) -> Result<Timestamp, String> {
+    Timestamp::parse_rfc3339(s).map_err(|e| e.to_string())
+}
+
+/// Parses the arguments, runs the command and returns the contract's exit code.
+pub fn run() -> ExitCode {
+    let json_requested = std::env::args().any(|a| a == "--json");
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            use clap::error::ErrorKind;
+            if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+                let _ = e.print();
+                return ExitCode::SUCCESS;
+            }
+            if json_requested {
+                let msg = e.kind().to_string();
+                let detail = e.to_string();
+                common::print_json(&serde_json::json!({
+                    "error": msg,
+                    "detail": detail.trim(),
+                    "exit_code": Exit::Usage.code(),
+                }));
+            } else {
+                let _ = e.print();
+            }
+            return Exit::Usage.into();
+        }
+    };
+    common::init_logging();
+    let out = Output::new(cli.global.json);
+    let global = Global::new(cli.global.store, cli.global.master_key_file, cli.global.now);
+    let result = match cli.command {
+        Command::Keygen(a) => keygen::run(&global, &out, a),
+        Command::Init(a) => init::run(&global, &out, a),
+        Command::Ingest(a) => ingest::run(&global, &out, a),
+        Command::Search(a) => search::run(&global, &out, a),
+        Command::Expire(a) => expire::run(&global, &out, a),
+        Command::Hold(c) => hold::run(&global, &out, c),
+        Command::Policy(c) => policy::run(&global, &out, c),
+        Command::Audit(c) => audit::run(&global, &out, c),
+        Command::VerifyDeletion(a) => verify_deletion::run(&global, &out, a),
+        Command::RotateMasterKey(a) => rotate::run(&global, &out, a),
+    };
+    let result = result.and_then(|exit| global.after_command().map(|()| exit));
+    match result {
+        Ok(exit) => exit.into(),
+        Err(err) => {
+            out.error(&err);
+            err.exit.into()
+        }
+    }
+}

@@ -1,0 +1,409 @@
+//! The shared state of an open store, used by every operation (ingest, lookup, expiry...).
+//!
+//! [`Core`] ties together the database, the header, the key-encryption key, the epoch
+//! keyring, the clock and the policy. It owns two invariants:
+//!
+//! - **Epoch keys exist before data.** An epoch's wrapped keys are written (synced) before
+//!   the first read of the epoch, and unwrapped keys are cached only once they are durable.
+//! - **No handle outlives a drop.** Operations that touch an epoch's column family hold
+//!   [`Core::epochs`] for reading; expiry drops a family only while holding it for writing,
+//!   so RocksDB can delete its files at once.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+
+use crate::audit::log::{AuditLog, LogKeys};
+use crate::epoch::{Clock, ClockSource, Epoch, EpochWidth, Timestamp};
+use crate::error::{Error, Result};
+use crate::keys::{
+    EpochKeys, Kek, LABEL_AUDIT_FINGERPRINT, LABEL_AUDIT_PAYLOAD, LABEL_SIGNING, MasterKey,
+    SecretKey, ct_eq,
+};
+use crate::plate::{Plate, Region};
+use crate::policy::Policy;
+use crate::seal::SealKey;
+use crate::store::header::{ClockMode, DB_DIR, Header, LOCK_FILE};
+use crate::store::layout::{self, CF_KEYS, CF_META};
+use crate::store::{Access, Durability, Store, StoreTuning};
+
+/// Per-epoch read counters, kept in memory and written with each batch.
+#[derive(Debug, Default)]
+pub(crate) struct IngestState {
+    /// Reads per epoch name, loaded lazily from the meta column family.
+    pub counts: HashMap<String, u64>,
+}
+
+/// The open store.
+pub(crate) struct Core {
+    /// The store directory.
+    pub dir: PathBuf,
+    /// The database.
+    pub store: Store,
+    /// The header as read at open.
+    pub header: Header,
+    /// The store id.
+    pub store_id: [u8; 16],
+    /// The epoch width (fixed at creation).
+    pub width: EpochWidth,
+    /// The key-encryption key of the current master key (replaced by a rotation).
+    kek: RwLock<Kek>,
+    /// Held for reading by whoever wraps and writes a key; a rotation holds it for writing.
+    pub key_writes: RwLock<()>,
+    /// The high-water clock.
+    pub clock: Clock,
+    /// How writes reach the disk.
+    pub durability: Durability,
+    /// The policy in force.
+    policy: RwLock<Arc<Policy>>,
+    /// Unwrapped epoch keys.
+    keyring: RwLock<HashMap<Epoch, Arc<EpochKeys>>>,
+    /// Held for reading while an epoch's column family is in use, for writing to drop one.
+    pub epochs: RwLock<()>,
+    /// Serialises writers of reads.
+    pub ingest: Mutex<IngestState>,
+    /// The audit log.
+    audit: AuditLog,
+    /// Keys plate fingerprints in the audit log.
+    fingerprint_key: SecretKey,
+    /// How many epoch column families lookups have read (tests check denials read none).
+    pub epoch_lookups: AtomicU64,
+    /// When expiry is next due (µs; `i64::MIN` means now).
+    next_expiry: AtomicI64,
+    /// Test hook for crash injection.
+    fault_hook: Option<FaultHook>,
+    /// Everything expiry did in this process since it was last taken.
+    pub expiry_log: Mutex<crate::expiry::ExpiryReport>,
+    /// Epochs expired since the store was opened.
+    pub epochs_expired: AtomicU64,
+    /// The process lock (read-write opens only); released on drop.
+    _lock: Option<std::fs::File>,
+}
+
+impl std::fmt::Debug for Core {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Core").field("dir", &self.dir).finish()
+    }
+}
+
+/// A test hook: called at named points of multi-step procedures; returning true makes the
+/// procedure stop there with an error, as a crash would.
+pub type FaultHook = Arc<dyn Fn(&str) -> bool + Send + Sync>;
+
+/// How to open a store.
+#[derive(Clone)]
+pub(crate) struct OpenParams {
+    pub tuning: StoreTuning,
+    pub durability: Durability,
+    pub access: Access,
+    pub fault_hook: Option<FaultHook>,
+}
+
+impl Core {
+    /// Opens the store at `dir` with `master`, refusing a wrong key before touching the DB.
+    pub fn open(dir: &Path, master: &MasterKey, params: OpenParams) -> Result<Core> {
+        let header = Header::read(dir)?;
+        let store_id = header.store_id_bytes()?;
+        let generation = check_master_key(&header, master, &store_id)?;
+        let lock = match params.access {
+            Access::ReadWrite => Some(lock_store(dir)?),
+            Access::ReadOnly => None,
+        };
+        let store = Store::open(&dir.join(DB_DIR), params.tuning, params.access)?;
+        let header = match params.access {
+            Access::ReadWrite => crate::rotation::recover(dir, &store, generation)?,
+            Access::ReadOnly => header,
+        };
+        let mut core = Core::assemble(dir, header, store, master, params.durability, lock)?;
+        core.fault_hook = params.fault_hook;
+        if params.access == Access::ReadWrite {
+            crate::rotation::append_audit(&core)?;
+        }
+        Ok(core)
+    }
+
+    /// Builds the state around an opened database (used by open and create).
+    pub fn assemble(
+        dir: &Path,
+        header: Header,
+        store: Store,
+        master: &MasterKey,
+        durability: Durability,
+        lock: Option<std::fs::File>,
+    ) -> Result<Core> {
+        let store_id = header.store_id_bytes()?;
+        let width = header.epoch_width()?;
+        let policy_text = store
+            .get(CF_META, layout::META_POLICY)?
+            .ok_or_else(|| Error::Damaged("the store has no policy".into()))?;
+        let policy_text = String::from_utf8(policy_text)
+            .map_err(|_| Error::Damaged("the stored policy is not UTF-8".into()))?;
+        let policy = Policy::from_toml(&policy_text)
+            .map_err(|e| Error::Damaged(format!("the stored policy does not parse: {e}")))?;
+        let high_water = match store.get(CF_META, layout::META_CLOCK)? {
+            Some(b) => Timestamp::from_micros(i64::from_be_bytes(
+                b.as_slice()
+                    .try_into()
+                    .map_err(|_| Error::Damaged("the stored clock is not 8 bytes".into()))?,
+            )),
+            None => header.created_at,
+        };
+        let kek = master.key_encryption_key(store_id);
+        let long_lived = |label: &str| -> Result<SecretKey> {
+            let wrapped = store
+                .get(CF_KEYS, label.as_bytes())?
+                .ok_or_else(|| Error::Damaged(format!("the key {label} is missing")))?;
+            kek.unwrap(label, &wrapped, 1)?
+                .pop()
+                .ok_or_else(|| Error::Damaged(format!("the key {label} is empty")))
+        };
+        let fingerprint_key = long_lived(LABEL_AUDIT_FINGERPRINT)?;
+        let signing = long_lived(LABEL_SIGNING)?;
+        let payload = long_lived(LABEL_AUDIT_PAYLOAD)?;
+        let audit = AuditLog::load(
+            &store,
+            &store_id,
+            Some(LogKeys {
+                signing: ed25519_dalek::SigningKey::from_bytes(signing.expose()),
+                payload: SealKey::from_bytes(payload.expose()),
+            }),
+        )?;
+        let source = match header.clock {
+            ClockMode::System => ClockSource::System,
+            ClockMode::Simulated => ClockSource::Simulated,
+        };
+        Ok(Core {
+            dir: dir.to_path_buf(),
+            kek: RwLock::new(kek),
+            key_writes: RwLock::new(()),
+            store,
+            header,
+            store_id,
+            width,
+            clock: Clock::new(source, high_water),
+            durability,
+            policy: RwLock::new(Arc::new(policy)),
+            keyring: RwLock::new(HashMap::new()),
+            epochs: RwLock::new(()),
+            ingest: Mutex::new(IngestState::default()),
+            epoch_lookups: AtomicU64::new(0),
+            audit,
+            fingerprint_key,
+            next_expiry: AtomicI64::new(i64::MIN),
+            fault_hook: None,
+            expiry_log: Mutex::new(crate::expiry::ExpiryReport::default()),
+            epochs_expired: AtomicU64::new(0),
+            _lock: lock,
+        })
+    }
+
+    /// The key-encryption key in force.
+    pub fn kek(&self) -> Kek {
+        match self.kek.read() {
+            Ok(k) => k.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// Replaces the key-encryption key after a committed rotation.
+    pub fn set_kek(&self, kek: Kek) {
+        match self.kek.write() {
+            Ok(mut k) => *k = kek,
+            Err(poisoned) => *poisoned.into_inner() = kek,
+        }
+    }
+
+    /// The policy in force.
+    pub fn policy(&self) -> Arc<Policy> {
+        match self.policy.read() {
+            Ok(p) => Arc::clone(&p),
+            Err(poisoned) => Arc::clone(&poisoned.into_inner()),
+        }
+    }
+
+    /// Replaces the policy in memory (the caller has written it to the store).
+    pub fn set_policy(&self, policy: Policy) {
+        match self.policy.write() {
+            Ok(mut p) => *p = Arc::new(policy),
+            Err(poisoned) => *poisoned.into_inner() = Arc::new(policy),
+        }
+    }
+
+    /// The keys of an epoch, if the epoch has any (it may never have had a read, or expired).
+    pub fn epoch_keys(&self, epoch: Epoch) -> Result<Option<Arc<EpochKeys>>> {
+        if let Some(k) = self.keyring.read().map_err(|_| poisoned())?.get(&epoch) {
+            return Ok(Some(Arc::clone(k)));
+        }
+        let label = layout::epoch_key_label(&epoch.name());
+        let Some(wrapped) = self.store.get(CF_KEYS, label.as_bytes())? else {
+            return Ok(None);
+        };
+        let secrets = self.kek().unwrap(&label, &wrapped, 2)?;
+        let keys = Arc::new(EpochKeys::from_secrets(&secrets[0], &secrets[1]));
+        self.keyring
+            .write()
+            .map_err(|_| poisoned())?
+            .insert(epoch, Arc::clone(&keys));
+        Ok(Some(keys))
+    }
+
+    /// The keys of an epoch, creating them (and its column family) if it has none. Called
+    /// with the ingest lock held.
+    pub fn ensure_epoch(&self, epoch: Epoch) -> Result<Arc<EpochKeys>> {
+        let cf = layout::epoch_cf(epoch);
+        if let Some(k) = self.epoch_keys(epoch)? {
+            if !self.store.has_cf(&cf) {
+                self.store.create_epoch_cf(&cf)?;
+            }
+            return Ok(k);
+        }
+        let hash = SecretKey::generate()?;
+        let data = SecretKey::generate()?;
+        let label = layout::epoch_key_label(&epoch.name());
+        let _key_writes = self.key_writes.read().map_err(|_| poisoned())?;
+        let wrapped = self.kek().wrap(&label, &[&hash, &data])?;
+        self.note_expiry_candidate(epoch.end().plus(self.policy().retention()));
+        self.store.create_epoch_cf(&cf)?;
+        let mut batch = self.store.batch();
+        batch.put(CF_KEYS, label.as_bytes(), &wrapped)?;
+        self.store.write(batch, Durability::Sync)?;
+        let keys = Arc::new(EpochKeys::from_secrets(&hash, &data));
+        self.keyring
+            .write()
+            .map_err(|_| poisoned())?
+            .insert(epoch, Arc::clone(&keys));
+        Ok(keys)
+    }
+
+    /// Forgets an epoch's unwrapped keys (the memory is zeroized when the last user drops them).
+    pub fn forget_epoch_keys(&self, epoch: Epoch) {
+        if let Ok(mut ring) = self.keyring.write() {
+            ring.remove(&epoch);
+        }
+    }
+
+    /// A crash-injection point: aborts the process when `PLATEVAULT_CRASH_AT` names it (for
+    /// the CLI's crash tests), or fails when the test hook says so.
+    pub fn fault(&self, point: &str) -> Result<()> {
+        if std::env::var_os("PLATEVAULT_CRASH_AT").is_some_and(|v| v == point) {
+            std::process::abort();
+        }
+        if let Some(hook) = &self.fault_hook
+            && hook(point)
+        {
+            return Err(Error::Internal(format!("injected fault at {point}")));
+        }
+        Ok(())
+    }
+
+    /// True when the clock has reached the next moment expiry has work to do.
+    pub fn expiry_due(&self, now: Timestamp) -> bool {
+        now.as_micros() >= self.next_expiry.load(Ordering::Acquire)
+    }
+
+    /// Records when expiry next has work to do.
+    pub fn set_next_expiry(&self, at: Timestamp) {
+        self.next_expiry.store(at.as_micros(), Ordering::Release);
+    }
+
+    /// Brings the next expiry forward to `at` if that is sooner (a new epoch, a new hold).
+    pub fn note_expiry_candidate(&self, at: Timestamp) {
+        self.next_expiry.fetch_min(at.as_micros(), Ordering::AcqRel);
+    }
+
+    /// The audit log.
+    pub fn audit(&self) -> Result<&AuditLog> {
+        Ok(&self.audit)
+    }
+
+    /// The audit fingerprint of a (region, plate): a keyed hash under the long-lived audit
+    /// key, so that repeated searches for one plate are visible without revealing it.
+    pub fn fingerprint(&self, region: &Region, plate: &Plate) -> Result<[u8; 32]> {
+        let mut h = blake3::Hasher::new_keyed(self.fingerprint_key.expose());
+        h.update(b"platevault/fingerprint/v1\0");
+        let r = region.as_str().as_bytes();
+        let p = plate.expose().as_bytes();
+        h.update(&[r.len() as u8]);
+        h.update(r);
+        h.update(&[p.len() as u8]);
+        h.update(p);
+        Ok(*h.finalize().as_bytes())
+    }
+
+    /// A long-lived key (audit fingerprint, audit payload, signing seed) by its label.
+    pub fn long_lived_key(&self, label: &str) -> Result<SecretKey> {
+        let wrapped = self
+            .store
+            .get(CF_KEYS, label.as_bytes())?
+            .ok_or_else(|| Error::Damaged(format!("the key {label} is missing")))?;
+        let mut secrets = self.kek().unwrap(label, &wrapped, 1)?;
+        secrets
+            .pop()
+            .ok_or_else(|| Error::Damaged(format!("the key {label} is empty")))
+    }
+
+    /// Every epoch that has a column family, oldest first.
+    pub fn live_epochs(&self) -> Vec<Epoch> {
+        self.store
+            .epoch_cf_names()
+            .iter()
+            .filter_map(|cf| layout::epoch_name_of_cf(cf))
+            .filter_map(|name| Epoch::from_name(name, self.width).ok())
+            .collect()
+    }
+}
+
+/// Refuses a master key whose key-check value is not in the header.
+pub(crate) fn check_master_key(
+    header: &Header,
+    master: &MasterKey,
+    store_id: &[u8; 16],
+) -> Result<u32> {
+    let kcv = master.key_check(store_id);
+    let matches = |check: &crate::store::header::KeyCheck| -> Result<bool> {
+        let mut stored = [0u8; 32];
+        if hex::decode_to_slice(&check.kcv, &mut stored).is_err() {
+            return Err(Error::Damaged(
+                "a key-check value in the header is not hex".into(),
+            ));
+        }
+        Ok(ct_eq(&stored, &kcv))
+    };
+    for check in &header.key_checks {
+        if matches(check)? {
+            return Ok(check.generation);
+        }
+    }
+    for check in &header.retired_key_checks {
+        if matches(check)? {
+            return Err(Error::KeyRotatedOut);
+        }
+    }
+    Err(Error::WrongMasterKey)
+}
+
+/// Takes the store's process lock, or reports who has it.
+pub(crate) fn lock_store(dir: &Path) -> Result<std::fs::File> {
+    let path = dir.join(LOCK_FILE);
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|source| Error::Io {
+            path: path.clone(),
+            source,
+        })?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(Error::StoreLocked {
+            path: dir.to_path_buf(),
+        }),
+        Err(std::fs::TryLockError::Error(source)) => Err(Error::Io { path, source }),
+    }
+}
+
+fn poisoned() -> Error {
+    Error::Internal("a lock was poisoned by a panicking thread".into())
+}

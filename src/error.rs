@@ -1,0 +1,97 @@
+//! The crate's error type: one enum whose variants say what went wrong and what to do next.
+//!
+//! A denied search is not an error: it is a decision, returned as a value. Errors never carry
+//! plate text, coordinates or key material.
+
+use std::path::PathBuf;
+
+/// A specialised `Result` for platevault operations.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong in platevault.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The master key does not match the store's key-check value.
+    #[error(
+        "wrong master key: this store was created with (or rotated to) another key; give the key it was made with"
+    )]
+    WrongMasterKey,
+    /// The key was valid once but a rotation to a new key has been committed.
+    #[error(
+        "this master key was rotated out: the store now opens only with the key given to `rotate-master-key`"
+    )]
+    KeyRotatedOut,
+    /// No store at the given path.
+    #[error("no platevault store at {}: create one with `platevault init`", path.display())]
+    StoreNotFound {
+        /// The directory that was given.
+        path: PathBuf,
+    },
+    /// `init` found something already there.
+    #[error("{} is not empty; init refuses to overwrite it: choose a new directory", path.display())]
+    StoreExists {
+        /// The directory that was given.
+        path: PathBuf,
+    },
+    /// Another process has the store open.
+    #[error("the store at {} is held open by another process; wait for it to finish", path.display())]
+    StoreLocked {
+        /// The store directory.
+        path: PathBuf,
+    },
+    /// Something stored failed a check: altered bytes, a missing file, a broken invariant.
+    #[error("the store is damaged: {0}. Restore it from a backup or contact the store's operator")]
+    Damaged(String),
+    /// A write was attempted on a store opened read-only.
+    #[error("the store was opened read-only; this operation writes")]
+    ReadOnly,
+    /// `--now` (a simulated time) was given to a store that runs on the real clock.
+    #[error(
+        "this store runs on the system clock and refuses a simulated time; only a store created with `init --now` accepts `--now`"
+    )]
+    ClockNotSimulated,
+    /// An argument the caller gave is unusable (not a policy decision).
+    #[error("invalid argument: {0}")]
+    InvalidArgument(String),
+    /// A key could not be read, written or unwrapped.
+    #[error(transparent)]
+    Key(#[from] crate::keys::KeyError),
+    /// A policy file or value was refused.
+    #[error(transparent)]
+    Policy(#[from] crate::policy::PolicyError),
+    /// RocksDB reported an error.
+    #[error("storage error: {0}")]
+    Storage(rocksdb::Error),
+    /// A file outside RocksDB could not be read or written.
+    #[error("cannot access {}: {source}", path.display())]
+    Io {
+        /// The file or directory.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// A bug or an impossible state; please report it.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl From<rocksdb::Error> for Error {
+    fn from(e: rocksdb::Error) -> Self {
+        match e.kind() {
+            rocksdb::ErrorKind::Corruption => Error::Damaged(e.into_string()),
+            _ => Error::Storage(e),
+        }
+    }
+}
+
+impl From<crate::seal::SealError> for Error {
+    fn from(e: crate::seal::SealError) -> Self {
+        match e {
+            crate::seal::SealError::Random(msg) => {
+                Error::Internal(format!("random number generator: {msg}"))
+            }
+            other => Error::Damaged(other.to_string()),
+        }
+    }
+}

@@ -1,0 +1,333 @@
+//! Expiry: crypto-shredding and physical removal of whole epochs, one resumable procedure.
+//!
+//! An epoch expires when all of it has passed retention (`end <= now - retention`); its reads
+//! were already invisible to searches from `captured_at + retention`. For each such epoch:
+//!
+//! 1. **Intent.** Record in the journal (`meta: expiry/<epoch>`) and in the audit log, in one
+//!    batch, the epoch's read count and the digests a verifier will look for: 32-byte windows
+//!    of its wrapped keys, of a sample of its sealed records and of their keys.
+//! 2. **Destroy keys.** Delete the wrapped key record; forget the unwrapped keys.
+//! 3. **Remove data.** Drop the epoch's column family (its SST and blob files go with it).
+//!    No per-read deletes: the cost is O(1) in the epoch's reads.
+//! 4. **Purge.** Flush every column family, so RocksDB deletes the write-ahead logs that
+//!    still hold the epoch's records or its key; force a bottommost compaction of the keys
+//!    column family, so the deleted key leaves its SST files; check with `live_files()` that
+//!    no SST of the epoch remains.
+//! 5. **Certificate.** Append the deletion certificate (epoch, reads, time, digests) and
+//!    clear the journal, in one batch.
+//!
+//! A crash at any step is completed on the next open: the journal says where it stopped.
+
+use serde::{Deserialize, Serialize};
+
+use crate::audit::entry::{DeletionDigests, Entry, EntryKind};
+use crate::audit::log::Pending;
+use crate::core::Core;
+use crate::epoch::{Epoch, Timestamp};
+use crate::error::{Error, Result};
+use crate::ingest::read_count;
+use crate::store::layout::{self, CF_KEYS, CF_META};
+
+/// Length of the byte windows whose digests a deletion certificate records.
+pub const DIGEST_WINDOW: usize = 32;
+/// How many sealed records of an epoch a certificate samples.
+pub const SAMPLED_RECORDS: usize = 8;
+
+/// What an expiry run did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ExpiryReport {
+    /// Epochs destroyed, by name, oldest first.
+    pub expired_epochs: Vec<String>,
+    /// Reads those epochs held.
+    pub reads_removed: u64,
+    /// Cases whose holds reached their end date and were released.
+    pub holds_released: Vec<String>,
+    /// Audit sequence numbers of the deletion certificates written.
+    pub certificates: Vec<u64>,
+}
+
+impl ExpiryReport {
+    /// Adds another run's results to this one.
+    pub fn absorb(&mut self, other: &ExpiryReport) {
+        self.expired_epochs
+            .extend(other.expired_epochs.iter().cloned());
+        self.reads_removed += other.reads_removed;
+        self.holds_released
+            .extend(other.holds_released.iter().cloned());
+        self.certificates.extend(other.certificates.iter().copied());
+    }
+}
+
+/// Where an interrupted expiry stopped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum Stage {
+    /// The intent is audited; keys and data may still exist.
+    Intent,
+    /// The key record is deleted; the column family may still exist.
+    KeysDestroyed,
+    /// Key and column family are gone; the purge and the certificate remain.
+    Dropped,
+}
+
+/// The journal record of one epoch's expiry.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Journal {
+    stage: Stage,
+    reads: u64,
+    intent_seq: u64,
+    digests: DeletionDigests,
+}
+
+fn journal_key(name: &str) -> Vec<u8> {
+    [b"expiry/".as_slice(), name.as_bytes()].concat()
+}
+
+/// Named points where tests inject a crash.
+pub(crate) mod points {
+    pub const AFTER_INTENT: &str = "expiry:after-intent";
+    pub const AFTER_KEYS_DESTROYED: &str = "expiry:after-keys-destroyed";
+    pub const AFTER_DROP: &str = "expiry:after-drop";
+    pub const AFTER_PURGE: &str = "expiry:after-purge";
+}
+
+/// Runs expiry now: resumes interrupted expiries, then expires every epoch past retention
+/// and releases holds past their end date.
+pub(crate) fn run(core: &Core) -> Result<ExpiryReport> {
+    let mut report = ExpiryReport::default();
+    let now = core.clock.now();
+    let horizon = now.minus(core.policy().retention());
+    let mut due: Vec<Epoch> = known_epochs(core)?
+        .into_iter()
+        .filter(|e| e.end() <= horizon)
+        .collect();
+    for name in journaled(core)? {
+        if let Ok(e) = Epoch::from_name(&name, core.width)
+            && !due.contains(&e)
+        {
+            due.push(e);
+        }
+    }
+    due.sort();
+    for epoch in due {
+        let (reads, seq) = expire_epoch(core, epoch, now)?;
+        report.expired_epochs.push(epoch.name());
+        report.reads_removed += reads;
+        report.certificates.push(seq);
+    }
+    for h in crate::hold::release_expired(core, now)? {
+        report.holds_released.push(h.case);
+    }
+    core.set_next_expiry(next_due(core)?);
+    core.epochs_expired.fetch_add(
+        report.expired_epochs.len() as u64,
+        std::sync::atomic::Ordering::Relaxed,
+    );
+    if let Ok(mut log) = core.expiry_log.lock() {
+        log.absorb(&report);
+    }
+    Ok(report)
+}
+
+/// Runs expiry if the clock has reached the next moment it has work to do (cheap otherwise).
+pub(crate) fn run_if_due(core: &Core) -> Result<Option<ExpiryReport>> {
+    if core.expiry_due(core.clock.now()) {
+        run(core).map(Some)
+    } else {
+        Ok(None)
+    }
+}
+
+/// The next moment expiry will have work: the oldest epoch leaving retention or a hold
+/// reaching its end date.
+fn next_due(core: &Core) -> Result<Timestamp> {
+    let retention = core.policy().retention();
+    let mut next = Timestamp::from_micros(i64::MAX);
+    if let Some(oldest) = known_epochs(core)?.first() {
+        next = next.min(oldest.end().plus(retention));
+    }
+    for h in crate::hold::list(core)? {
+        next = next.min(h.until);
+    }
+    Ok(next)
+}
+
+/// Every epoch the store knows: by column family or by wrapped key.
+fn known_epochs(core: &Core) -> Result<Vec<Epoch>> {
+    let mut out = core.live_epochs();
+    core.store.scan_prefix(CF_KEYS, b"epoch/", |k, _| {
+        if let Some(name) = std::str::from_utf8(&k[6..]).ok()
+            && let Ok(e) = Epoch::from_name(name, core.width)
+            && !out.contains(&e)
+        {
+            out.push(e);
+        }
+        Ok(true)
+    })?;
+    out.sort();
+    Ok(out)
+}
+
+/// Epoch names with an unfinished expiry.
+fn journaled(core: &Core) -> Result<Vec<String>> {
+    let mut out = Vec::new();
+    core.store.scan_prefix(CF_META, b"expiry/", |k, _| {
+        if let Ok(name) = std::str::from_utf8(&k[7..]) {
+            out.push(name.to_string());
+        }
+        Ok(true)
+    })?;
+    Ok(out)
+}
+
+fn read_journal(core: &Core, name: &str) -> Result<Option<Journal>> {
+    match core.store.get(CF_META, &journal_key(name))? {
+        None => Ok(None),
+        Some(b) => serde_json::from_slice(&b)
+            .map(Some)
+            .map_err(|e| Error::Damaged(format!("expiry journal of {name}: {e}"))),
+    }
+}
+
+fn journal_bytes(j: &Journal) -> Result<Vec<u8>> {
+    serde_json::to_vec(j).map_err(|e| Error::Internal(format!("cannot encode a journal: {e}")))
+}
+
+/// Expires one epoch from wherever its journal says it stopped. Returns (reads, certificate seq).
+fn expire_epoch(core: &Core, epoch: Epoch, now: Timestamp) -> Result<(u64, u64)> {
+    let name = epoch.name();
+    let cf = layout::epoch_cf(epoch);
+    let key_label = layout::epoch_key_label(&name);
+    let mut journal = match read_journal(core, &name)? {
+        Some(j) => j,
+        None => {
+            // 1. Intent: count, digests, audit entry and journal in one batch.
+            let reads = read_count(core, &name)?;
+            let digests = collect_digests(core, &cf, &key_label)?;
+            let mut entry = Entry::new(EntryKind::ExpiryIntent);
+            entry.epoch = Some(name.clone());
+            entry.results = Some(reads);
+            let mut journal = Journal {
+                stage: Stage::Intent,
+                reads,
+                intent_seq: 0,
+                digests,
+            };
+            let seqs = core.audit()?.append_with(
+                &core.store,
+                now,
+                vec![Pending::plain(entry)],
+                |batch, seqs| {
+                    journal.intent_seq = seqs.first().copied().unwrap_or(0);
+                    batch.put(CF_META, &journal_key(&name), &journal_bytes(&journal)?)?;
+                    Ok(())
+                },
+            )?;
+            journal.intent_seq = seqs.first().copied().unwrap_or(0);
+            core.fault(points::AFTER_INTENT)?;
+            journal
+        }
+    };
+
+    if journal.stage == Stage::Intent {
+        // 2. Destroy the keys (and the read counter), durably, before touching the data.
+        let mut next = journal.clone();
+        next.stage = Stage::KeysDestroyed;
+        let mut batch = core.store.batch();
+        batch.delete(CF_KEYS, key_label.as_bytes())?;
+        batch.delete(CF_META, &layout::meta_count_key(&name))?;
+        batch.put(CF_META, &journal_key(&name), &journal_bytes(&next)?)?;
+        core.store.write(batch, crate::store::Durability::Sync)?;
+        core.forget_epoch_keys(epoch);
+        if let Ok(mut state) = core.ingest.lock() {
+            state.counts.remove(&name);
+        }
+        journal = next;
+        core.fault(points::AFTER_KEYS_DESTROYED)?;
+    }
+
+    if journal.stage == Stage::KeysDestroyed {
+        // 3. Remove the data: drop the column family while no lookup or ingest holds it.
+        {
+            let _guard = core
+                .epochs
+                .write()
+                .map_err(|_| Error::Internal("epoch lock poisoned".into()))?;
+            core.store.drop_cf(&cf)?;
+        }
+        let mut next = journal.clone();
+        next.stage = Stage::Dropped;
+        let mut batch = core.store.batch();
+        batch.put(CF_META, &journal_key(&name), &journal_bytes(&next)?)?;
+        core.store.write(batch, crate::store::Durability::Sync)?;
+        journal = next;
+        core.fault(points::AFTER_DROP)?;
+    }
+
+    // 4. Purge: retire the WALs, compact the key record's tombstone away, and check.
+    core.store.flush_all()?;
+    core.store.compact_fully(CF_KEYS)?;
+    let leftovers: Vec<String> = core
+        .store
+        .live_files()?
+        .into_iter()
+        .filter(|f| f.column_family_name == cf)
+        .map(|f| f.name)
+        .collect();
+    if !leftovers.is_empty() {
+        return Err(Error::Internal(format!(
+            "epoch {name} was dropped but RocksDB still lists its files {leftovers:?}; expiry will retry"
+        )));
+    }
+    core.fault(points::AFTER_PURGE)?;
+
+    // 5. Certificate and end of the journal, in one batch.
+    let mut entry = Entry::new(EntryKind::DeletionCertificate);
+    entry.epoch = Some(name.clone());
+    entry.results = Some(journal.reads);
+    entry.result_of = Some(journal.intent_seq);
+    entry.deletion = Some(journal.digests.clone());
+    let seqs = core.audit()?.append_with(
+        &core.store,
+        core.clock.now(),
+        vec![Pending::plain(entry)],
+        |batch, _| batch.delete(CF_META, &journal_key(&name)),
+    )?;
+    Ok((journal.reads, seqs.first().copied().unwrap_or(0)))
+}
+
+/// The digests a verifier will look for once the epoch is gone: windows of the wrapped key,
+/// and of a sample of sealed records and their keys. Reads at most [`SAMPLED_RECORDS`]
+/// records: O(1) in the epoch's size.
+fn collect_digests(core: &Core, cf: &str, key_label: &str) -> Result<DeletionDigests> {
+    let mut windows: Vec<Vec<u8>> = Vec::new();
+    if let Some(wrapped) = core.store.get(CF_KEYS, key_label.as_bytes())? {
+        windows.extend(windows_of(&wrapped));
+    }
+    if core.store.has_cf(cf) {
+        let mut n = 0;
+        core.store.scan_prefix(cf, b"", |k, v| {
+            windows.extend(windows_of(v));
+            if k.len() > DIGEST_WINDOW {
+                windows.push(k[k.len() - DIGEST_WINDOW..].to_vec());
+            }
+            n += 1;
+            Ok(n < SAMPLED_RECORDS)
+        })?;
+    }
+    Ok(DeletionDigests::from_windows(DIGEST_WINDOW, &windows))
+}
+
+/// Up to two windows of a sealed value's ciphertext (after its format byte and nonce).
+fn windows_of(sealed: &[u8]) -> Vec<Vec<u8>> {
+    let start = 1 + crate::seal::NONCE_LEN;
+    let mut out = Vec::new();
+    for i in 0..2 {
+        let a = start + i * DIGEST_WINDOW;
+        if let Some(w) = sealed.get(a..a + DIGEST_WINDOW) {
+            out.push(w.to_vec());
+        }
+    }
+    out
+}

@@ -1,0 +1,340 @@
+//! Ingest: validate → canonicalise → seal → one write batch.
+//!
+//! Each read is checked on its own; a bad one is reported with the field that is wrong and
+//! the good ones are stored, all in a single atomic write batch, so the report says exactly
+//! which reads were stored and nothing is ever half-written. The plate and region become a
+//! keyed tag under the epoch's hash key; everything else is sealed under the epoch's data
+//! key, bound to its read id, epoch and tag. The batch is shuffled before it is written so
+//! that the write-ahead log does not record capture order within a batch.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::Arc;
+
+use crate::core::Core;
+use crate::epoch::{Epoch, Span, Timestamp};
+use crate::error::{Error, Result};
+use crate::keys::EpochKeys;
+use crate::plate::{Plate, PlateError, Region, RegionError};
+use crate::record::{ImageInfo, MAX_CAMERA_BYTES, NewRead, RecordBody};
+use crate::seal::{Binding, ReadId, fast_random};
+use crate::store::layout::{self, CF_META};
+
+/// How far past the store's clock a capture time may be ("far in the future" beyond it).
+pub const FUTURE_TOLERANCE: Span = Span::from_minutes(5);
+
+/// Why one read was refused. Each names its field; none quotes a plate.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RejectReason {
+    /// The plate is not a valid exact plate.
+    #[error("plate: {0}")]
+    Plate(PlateError),
+    /// The region is missing or malformed.
+    #[error("region: {0}")]
+    Region(RegionError),
+    /// No capture time.
+    #[error("captured_at: missing; give the capture time in RFC 3339 (UTC)")]
+    MissingTime,
+    /// A capture time more than five minutes past the store's clock.
+    #[error("captured_at: {captured_at} is more than 5 minutes after the store's clock ({now})")]
+    FutureTime {
+        /// The capture time given.
+        captured_at: Timestamp,
+        /// The store's clock.
+        now: Timestamp,
+    },
+    /// A capture time already past retention: it would be invisible at once.
+    #[error("captured_at: {captured_at} is already past the retention of {retention}")]
+    PastRetention {
+        /// The capture time given.
+        captured_at: Timestamp,
+        /// The policy's retention.
+        retention: Span,
+    },
+    /// No camera id.
+    #[error("camera: missing; every read needs its camera id")]
+    MissingCamera,
+    /// A camera id longer than allowed.
+    #[error("camera: longer than {MAX_CAMERA_BYTES} bytes")]
+    CameraTooLong,
+    /// Only one of latitude and longitude.
+    #[error("lat/lon: give both latitude and longitude, or neither")]
+    PartialCoordinates,
+    /// Latitude outside [-90, 90].
+    #[error("lat: must be a number from -90 to 90")]
+    LatitudeOutOfRange,
+    /// Longitude outside [-180, 180].
+    #[error("lon: must be a number from -180 to 180")]
+    LongitudeOutOfRange,
+    /// Confidence outside [0, 1].
+    #[error("confidence: must be a number from 0 to 1")]
+    ConfidenceOutOfRange,
+    /// An image larger than the policy allows.
+    #[error("image: {bytes} bytes is over the policy's limit of {max} bytes")]
+    ImageTooLarge {
+        /// The image's size.
+        bytes: usize,
+        /// The policy's limit.
+        max: u64,
+    },
+}
+
+impl RejectReason {
+    /// The field the problem is in (`plate`, `region`, `captured_at`, ...).
+    pub fn field(&self) -> &'static str {
+        match self {
+            RejectReason::Plate(_) => "plate",
+            RejectReason::Region(_) => "region",
+            RejectReason::MissingTime
+            | RejectReason::FutureTime { .. }
+            | RejectReason::PastRetention { .. } => "captured_at",
+            RejectReason::MissingCamera | RejectReason::CameraTooLong => "camera",
+            RejectReason::PartialCoordinates | RejectReason::LatitudeOutOfRange => "lat",
+            RejectReason::LongitudeOutOfRange => "lon",
+            RejectReason::ConfidenceOutOfRange => "confidence",
+            RejectReason::ImageTooLarge { .. } => "image",
+        }
+    }
+}
+
+/// One stored read: its position in the input and its new id.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Stored {
+    /// Index of the read in the slice given to ingest.
+    pub index: usize,
+    /// The id it was stored under.
+    pub read_id: ReadId,
+}
+
+/// One refused read: its position in the input and why.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Rejected {
+    /// Index of the read in the slice given to ingest.
+    pub index: usize,
+    /// Why it was refused.
+    pub reason: RejectReason,
+}
+
+/// What an ingest call did: exactly which reads were stored and which were refused.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct IngestReport {
+    /// Reads stored, in input order.
+    pub stored: Vec<Stored>,
+    /// Reads refused, in input order.
+    pub rejected: Vec<Rejected>,
+}
+
+/// A read that passed validation.
+struct Valid {
+    index: usize,
+    plate: Plate,
+    region: Region,
+    epoch: Epoch,
+    body: RecordBody,
+    image: Option<Vec<u8>>,
+}
+
+impl fmt::Debug for Valid {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Valid({})", self.index)
+    }
+}
+
+/// Validates, seals and stores a batch of reads in one atomic write.
+pub(crate) fn ingest(core: &Core, reads: Vec<NewRead>) -> Result<IngestReport> {
+    // Held for the whole call, so that expiry cannot drop an epoch between the retention
+    // check below and the write.
+    let _epochs = core.epochs.read().map_err(|_| poisoned())?;
+    let now = core.clock.now();
+    let policy = core.policy();
+    let retention = policy.retention();
+    let max_image = policy.max_image_bytes();
+    let mut report = IngestReport::default();
+    let mut valid = Vec::with_capacity(reads.len());
+    for (index, read) in reads.into_iter().enumerate() {
+        match validate(core, read, now, retention, max_image) {
+            Ok(mut v) => {
+                v.index = index;
+                valid.push(v);
+            }
+            Err(reason) => report.rejected.push(Rejected { index, reason }),
+        }
+    }
+    if valid.is_empty() {
+        return Ok(report);
+    }
+    shuffle(&mut valid)?;
+
+    let mut state = core.ingest.lock().map_err(|_| poisoned())?;
+    let mut keys: BTreeMap<Epoch, (Arc<EpochKeys>, String, u64)> = BTreeMap::new();
+    for v in &valid {
+        if let Some(entry) = keys.get_mut(&v.epoch) {
+            entry.2 += 1;
+            continue;
+        }
+        let k = core.ensure_epoch(v.epoch)?;
+        keys.insert(v.epoch, (k, layout::epoch_cf(v.epoch), 1));
+    }
+
+    let mut batch = core.store.batch();
+    let mut stored = Vec::with_capacity(valid.len());
+    for v in valid {
+        let (k, cf, _) = &keys[&v.epoch];
+        let read_id = ReadId::random()?;
+        let tag = k.hash.plate_tag(&v.region, &v.plate);
+        let record = k.data.seal(
+            &Binding::Record {
+                epoch: v.epoch,
+                read_id,
+                tag,
+            }
+            .aad(),
+            &v.body.encode(),
+        )?;
+        batch.put(cf, &layout::record_key(tag, read_id), &record)?;
+        if let Some(image) = &v.image {
+            let sealed = k.data.seal(
+                &Binding::Image {
+                    epoch: v.epoch,
+                    read_id,
+                }
+                .aad(),
+                image,
+            )?;
+            batch.put(cf, &layout::image_key(read_id), &sealed)?;
+        }
+        stored.push(Stored {
+            index: v.index,
+            read_id,
+        });
+    }
+    let mut new_counts = Vec::with_capacity(keys.len());
+    for (epoch, (_, _, added)) in &keys {
+        let name = epoch.name();
+        let current = match state.counts.get(&name) {
+            Some(c) => *c,
+            None => read_count(core, &name)?,
+        };
+        let total = current + added;
+        batch.put(
+            CF_META,
+            &layout::meta_count_key(&name),
+            &total.to_be_bytes(),
+        )?;
+        new_counts.push((name, total));
+    }
+    batch.put(CF_META, layout::META_CLOCK, &now.as_micros().to_be_bytes())?;
+    core.store.write(batch, core.durability)?;
+    for (name, total) in new_counts {
+        state.counts.insert(name, total);
+    }
+    stored.sort_by_key(|s| s.index);
+    report.stored = stored;
+    Ok(report)
+}
+
+/// The stored read count of an epoch.
+pub(crate) fn read_count(core: &Core, epoch_name: &str) -> Result<u64> {
+    match core
+        .store
+        .get(CF_META, &layout::meta_count_key(epoch_name))?
+    {
+        Some(b) => Ok(u64::from_be_bytes(b.as_slice().try_into().map_err(
+            |_| {
+                Error::Damaged(format!(
+                    "the read count of epoch {epoch_name} is not 8 bytes"
+                ))
+            },
+        )?)),
+        None => Ok(0),
+    }
+}
+
+fn validate(
+    core: &Core,
+    read: NewRead,
+    now: Timestamp,
+    retention: Span,
+    max_image: u64,
+) -> std::result::Result<Valid, RejectReason> {
+    let plate = Plate::parse(&read.plate).map_err(RejectReason::Plate)?;
+    let region = Region::parse(&read.region).map_err(RejectReason::Region)?;
+    let captured_at = read.captured_at.ok_or(RejectReason::MissingTime)?;
+    if captured_at > now.plus(FUTURE_TOLERANCE) {
+        return Err(RejectReason::FutureTime { captured_at, now });
+    }
+    if captured_at < now.minus(retention) {
+        return Err(RejectReason::PastRetention {
+            captured_at,
+            retention,
+        });
+    }
+    if read.camera.trim().is_empty() {
+        return Err(RejectReason::MissingCamera);
+    }
+    if read.camera.len() > MAX_CAMERA_BYTES {
+        return Err(RejectReason::CameraTooLong);
+    }
+    let coords = match (read.lat, read.lon) {
+        (None, None) => None,
+        (Some(lat), Some(lon)) => {
+            if !(lat.is_finite() && (-90.0..=90.0).contains(&lat)) {
+                return Err(RejectReason::LatitudeOutOfRange);
+            }
+            if !(lon.is_finite() && (-180.0..=180.0).contains(&lon)) {
+                return Err(RejectReason::LongitudeOutOfRange);
+            }
+            Some((lat, lon))
+        }
+        _ => return Err(RejectReason::PartialCoordinates),
+    };
+    if let Some(c) = read.confidence
+        && !(c.is_finite() && (0.0..=1.0).contains(&c))
+    {
+        return Err(RejectReason::ConfidenceOutOfRange);
+    }
+    if let Some(img) = &read.image
+        && img.len() as u64 > max_image
+    {
+        return Err(RejectReason::ImageTooLarge {
+            bytes: img.len(),
+            max: max_image,
+        });
+    }
+    let image_info = read.image.as_deref().map(ImageInfo::of);
+    Ok(Valid {
+        index: 0,
+        plate,
+        region,
+        epoch: core.width.epoch_of(captured_at),
+        body: RecordBody {
+            captured_at,
+            camera: read.camera,
+            coords,
+            confidence: read.confidence,
+            image: image_info,
+        },
+        image: read.image,
+    })
+}
+
+/// Fisher-Yates with the fast CSPRNG.
+fn shuffle<T>(items: &mut [T]) -> Result<()> {
+    let n = items.len();
+    if n < 2 {
+        return Ok(());
+    }
+    let mut rand = vec![0u8; 8 * n];
+    fast_random(&mut rand)?;
+    for i in (1..n).rev() {
+        let r = u64::from_le_bytes(rand[8 * i..8 * i + 8].try_into().unwrap_or([0; 8]));
+        let j = (r % (i as u64 + 1)) as usize;
+        items.swap(i, j);
+    }
+    Ok(())
+}
+
+fn poisoned() -> Error {
+    Error::Internal("a lock was poisoned by a panicking thread".into())
+}

@@ -1,0 +1,158 @@
+//! What a reviewer can do without the master key, and without writing anything.
+//!
+//! A [`Review`] opens a store read-only (RocksDB's read-only mode, no process lock), so it
+//! runs while another process holds the store, and it appends nothing. From it a reviewer
+//! verifies the audit log against a checkpoint they kept ([`Review::verify`]), gets signed
+//! checkpoints and inclusion or consistency proofs, builds the transparency report, and
+//! verifies deletion from the raw files ([`deletion`]). A proof, once out of the store, is
+//! checked by [`verify::check_inclusion`] with nothing but the proof, the entry, the
+//! checkpoint and the pinned public key.
+
+pub mod deletion;
+pub mod verify;
+
+use std::path::{Path, PathBuf};
+
+use ed25519_dalek::VerifyingKey;
+
+use crate::audit::checkpoint::{Checkpoint, public_key_hex};
+use crate::audit::entry::Entry;
+use crate::audit::log::{self, origin_of};
+use crate::error::{Error, Result};
+use crate::policy::Policy;
+use crate::store::header::{DB_DIR, Header};
+use crate::store::layout::{self, CF_META};
+use crate::store::{Access, Store, StoreTuning};
+
+/// A store opened read-only for review.
+pub struct Review {
+    dir: PathBuf,
+    header: Header,
+    store: Store,
+    origin: String,
+    public_key: VerifyingKey,
+}
+
+impl std::fmt::Debug for Review {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Review").field("dir", &self.dir).finish()
+    }
+}
+
+/// The store's latest signed checkpoint.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CheckpointInfo {
+    /// Entries in the log.
+    pub size: u64,
+    /// Root hash (hex).
+    pub root: String,
+    /// The Ed25519 signature (hex).
+    pub signature: String,
+    /// The signer's public key (hex).
+    pub public_key: String,
+    /// The whole signed note (C2SP tlog-checkpoint), to publish off the machine.
+    pub note: String,
+    /// The key name on its signature line (the origin).
+    pub key_name: String,
+}
+
+impl Review {
+    /// Opens the store at `dir` read-only. Needs no master key and takes no lock.
+    pub fn open(dir: &Path) -> Result<Review> {
+        let header = Header::read(dir)?;
+        let store_id = header.store_id_bytes()?;
+        let small = StoreTuning {
+            block_cache_bytes: 8 << 20,
+            write_buffer_total_bytes: 8 << 20,
+            epoch_write_buffer_bytes: 4 << 20,
+            ..StoreTuning::default()
+        };
+        let store = Store::open(&dir.join(DB_DIR), small, Access::ReadOnly)?;
+        let pk = store
+            .get(CF_META, layout::META_PUBLIC_KEY)?
+            .ok_or_else(|| Error::Damaged("the store has no checkpoint public key".into()))?;
+        let pk: [u8; 32] = pk
+            .as_slice()
+            .try_into()
+            .map_err(|_| Error::Damaged("the checkpoint public key is not 32 bytes".into()))?;
+        let public_key = VerifyingKey::from_bytes(&pk)
+            .map_err(|_| Error::Damaged("the checkpoint public key is not valid".into()))?;
+        Ok(Review {
+            dir: dir.to_path_buf(),
+            origin: origin_of(&store_id),
+            header,
+            store,
+            public_key,
+        })
+    }
+
+    /// The store directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The store's header.
+    pub fn header(&self) -> &Header {
+        &self.header
+    }
+
+    /// The checkpoint origin (also the key name of its signature line).
+    pub fn origin(&self) -> &str {
+        &self.origin
+    }
+
+    /// The public key the store says signs its checkpoints (pin your own copy instead).
+    pub fn public_key(&self) -> &VerifyingKey {
+        &self.public_key
+    }
+
+    /// The policy in force.
+    pub fn policy(&self) -> Result<Policy> {
+        let text = self
+            .store
+            .get(CF_META, layout::META_POLICY)?
+            .ok_or_else(|| Error::Damaged("the store has no policy".into()))?;
+        let text = String::from_utf8(text)
+            .map_err(|_| Error::Damaged("the stored policy is not UTF-8".into()))?;
+        Policy::from_toml(&text)
+            .map_err(|e| Error::Damaged(format!("the stored policy does not parse: {e}")))
+    }
+
+    /// The latest signed checkpoint, verified against the store's own public key.
+    pub fn checkpoint(&self) -> Result<CheckpointInfo> {
+        let note = log::stored_checkpoint(&self.store)?
+            .ok_or_else(|| Error::Damaged("the audit log has no checkpoint".into()))?;
+        let cp = Checkpoint::open(&note, &self.origin, &self.public_key).map_err(|e| {
+            Error::Damaged(format!("the store's own checkpoint does not verify: {e}"))
+        })?;
+        let (_, lines) = Checkpoint::parse_unverified(&note)
+            .map_err(|e| Error::Damaged(format!("the stored checkpoint: {e}")))?;
+        let signature = lines
+            .iter()
+            .find(|l| l.key_name == self.origin)
+            .map(|l| hex::encode(&l.signature))
+            .unwrap_or_default();
+        Ok(CheckpointInfo {
+            size: cp.size,
+            root: hex::encode(cp.root),
+            signature,
+            public_key: public_key_hex(&self.public_key),
+            note,
+            key_name: self.origin.clone(),
+        })
+    }
+
+    /// Every entry of the log, in order (for the transparency report).
+    pub fn entries(&self) -> Result<Vec<Entry>> {
+        let mut out = Vec::new();
+        log::for_each_entry_bytes(&self.store, |seq, bytes| {
+            out.push(Entry::decode(seq, bytes).map_err(|e| Error::Damaged(e.to_string()))?);
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    pub(crate) fn store(&self) -> &Store {
+        &self.store
+    }
+}

@@ -1,0 +1,584 @@
+//! The ground floor: RocksDB, configured so that an epoch can vanish without a trace.
+//!
+//! This module knows column families, keys and bytes; it knows nothing of plates, crypto or
+//! policy. What it guarantees:
+//!
+//! - **One column family per epoch** (`epoch-<start>`), images in that family's blob files,
+//!   so that expiry is a `drop_cf`: O(1) in the number of reads, and the files go with it.
+//! - **Bounded memory however many epochs are live**: one LRU block cache and one write
+//!   buffer manager shared by every column family; index and filter blocks live in the cache.
+//! - **No stray copies**: no compression (sealed bytes do not compress, and a compressed copy
+//!   would hide from a byte scan), no WAL archive (`WAL_ttl_seconds = 0`,
+//!   `WAL_size_limit_MB = 0`), no log recycling, a cap on info logs, a new MANIFEST at every
+//!   change of the file set (the old one, with the boundary keys of dropped files, is
+//!   deleted), [`Store::flush_all`] to flush every memtable (so old WAL files are deleted)
+//!   and [`Store::compact_fully`] to force a bottommost compaction of a column family (so
+//!   tombstoned values leave its SST files).
+//! - **Crash recovery** in `kTolerateCorruptedTailRecords` mode: a torn WAL tail from a killed
+//!   process is dropped; corruption anywhere else is an error, never silent loss.
+
+pub mod header;
+pub mod layout;
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
+
+use rocksdb::{
+    BlockBasedOptions, BottommostLevelCompaction, BoundColumnFamily, Cache, ColumnFamilyDescriptor,
+    CompactOptions, DBCompressionType, DBRecoveryMode, DBWithThreadMode, FlushOptions, LiveFile,
+    MultiThreaded, Options, ReadOptions, SliceTransform, WriteBatch, WriteBufferManager,
+    WriteOptions,
+};
+
+use crate::error::{Error, Result};
+use layout::{EPOCH_CF_PREFIX, FIXED_CFS, RECORD_PREFIX_LEN};
+
+type Db = DBWithThreadMode<MultiThreaded>;
+
+/// Memory budget of a store. Shared by every column family, so it does not grow with the
+/// number of live epochs.
+#[derive(Clone, Copy, Debug)]
+pub struct StoreTuning {
+    /// Block cache for data, index and filter blocks, shared by all column families.
+    pub block_cache_bytes: usize,
+    /// Cap on all memtables together (a write buffer manager charged to the block cache).
+    pub write_buffer_total_bytes: usize,
+    /// Memtable size of one epoch's column family.
+    pub epoch_write_buffer_bytes: usize,
+    /// Values at least this large (images) go to blob files.
+    pub min_blob_bytes: u64,
+}
+
+impl Default for StoreTuning {
+    fn default() -> Self {
+        StoreTuning {
+            block_cache_bytes: 32 << 20,
+            write_buffer_total_bytes: 64 << 20,
+            epoch_write_buffer_bytes: 32 << 20,
+            min_blob_bytes: 2048,
+        }
+    }
+}
+
+/// Whether a write is on disk (fsync) before it returns.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub enum Durability {
+    /// The write-ahead log is synced before the write returns: survives power loss.
+    #[default]
+    Sync,
+    /// The write reaches the operating system before it returns: survives a killed process,
+    /// not a power cut.
+    Buffered,
+}
+
+/// How a store is opened.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Access {
+    /// Normal use; one process at a time.
+    ReadWrite,
+    /// Readers that append nothing (audit verification, deletion verification); may run
+    /// while another process holds the store.
+    ReadOnly,
+}
+
+/// The RocksDB database of a store.
+pub struct Store {
+    db: Db,
+    path: PathBuf,
+    access: Access,
+    tuning: StoreTuning,
+    cache: Cache,
+    wbm: WriteBufferManager,
+    cf_names: RwLock<BTreeSet<String>>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("path", &self.path)
+            .field("access", &self.access)
+            .finish()
+    }
+}
+
+impl Store {
+    /// Creates a new database at `path` (which must not hold one).
+    pub fn create(path: &Path, tuning: StoreTuning) -> Result<Store> {
+        let (cache, wbm) = shared_resources(&tuning);
+        let mut db_opts = db_options(&wbm)?;
+        db_opts.create_if_missing(true);
+        db_opts.set_error_if_exists(true);
+        db_opts.create_missing_column_families(true);
+        let cfs = FIXED_CFS
+            .iter()
+            .map(|name| ColumnFamilyDescriptor::new(*name, small_cf_options(&cache)))
+            .collect::<Vec<_>>();
+        let db = Db::open_cf_descriptors(&db_opts, path, cfs)?;
+        Ok(Store {
+            db,
+            path: path.to_path_buf(),
+            access: Access::ReadWrite,
+            tuning,
+            cache,
+            wbm,
+            cf_names: RwLock::new(FIXED_CFS.iter().map(|s| s.to_string()).collect()),
+        })
+    }
+
+    /// Opens an existing database with every column family it has.
+    pub fn open(path: &Path, tuning: StoreTuning, access: Access) -> Result<Store> {
+        let (cache, wbm) = shared_resources(&tuning);
+        let db_opts = db_options(&wbm)?;
+        let names = Db::list_cf(&db_opts, path)?;
+        let cfs = names
+            .iter()
+            .map(|name| {
+                let opts = if name.starts_with(EPOCH_CF_PREFIX) {
+                    epoch_cf_options(&cache, &tuning)
+                } else {
+                    small_cf_options(&cache)
+                };
+                ColumnFamilyDescriptor::new(name, opts)
+            })
+            .collect::<Vec<_>>();
+        let db = match access {
+            Access::ReadWrite => Db::open_cf_descriptors(&db_opts, path, cfs)?,
+            Access::ReadOnly => Db::open_cf_descriptors_read_only(&db_opts, path, cfs, false)?,
+        };
+
+        let missing: Vec<&str> = FIXED_CFS
+            .iter()
+            .copied()
+            .filter(|f| !names.iter().any(|n| n == f))
+            .collect();
+        if !missing.is_empty() {
+            return Err(Error::Damaged(format!(
+                "the database lacks the column families {missing:?}"
+            )));
+        }
+        Ok(Store {
+            db,
+            path: path.to_path_buf(),
+            access,
+            tuning,
+            cache,
+            wbm,
+            cf_names: RwLock::new(names.into_iter().filter(|n| n != "default").collect()),
+        })
+    }
+
+    /// The database directory.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// How the store was opened.
+    pub fn access(&self) -> Access {
+        self.access
+    }
+
+    fn cf(&self, name: &str) -> Result<Arc<BoundColumnFamily<'_>>> {
+        self.db
+            .cf_handle(name)
+            .ok_or_else(|| Error::Damaged(format!("column family {name} is missing")))
+    }
+
+    /// True if the column family exists.
+    pub fn has_cf(&self, name: &str) -> bool {
+        self.cf_names
+            .read()
+            .map(|s| s.contains(name))
+            .unwrap_or(false)
+    }
+
+    /// Names of every epoch column family, oldest first (names sort by time).
+    pub fn epoch_cf_names(&self) -> Vec<String> {
+        self.cf_names
+            .read()
+            .map(|s| {
+                s.iter()
+                    .filter(|n| n.starts_with(EPOCH_CF_PREFIX))
+                    .cloned()
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Creates an epoch's column family (with the shared cache and write buffer manager).
+    pub fn create_epoch_cf(&self, name: &str) -> Result<()> {
+        let mut names = self.cf_names.write().map_err(|_| poisoned())?;
+        if names.contains(name) {
+            return Ok(());
+        }
+        self.db
+            .create_cf(name, &epoch_cf_options(&self.cache, &self.tuning))?;
+        names.insert(name.to_string());
+        Ok(())
+    }
+
+    /// Drops a column family. Its files are deleted once no handle to it remains; callers
+    /// must hold no `BoundColumnFamily` of it (the vault's epoch lock guarantees that).
+    pub fn drop_cf(&self, name: &str) -> Result<()> {
+        let mut names = self.cf_names.write().map_err(|_| poisoned())?;
+        if !names.contains(name) {
+            return Ok(());
+        }
+        self.db.drop_cf(name)?;
+        names.remove(name);
+        Ok(())
+    }
+
+    /// Reads one value.
+    pub fn get(&self, cf: &str, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        let cf = self.cf(cf)?;
+        Ok(self.db.get_cf(&cf, key)?)
+    }
+
+    /// Starts a write batch; nothing is written until [`Store::write`].
+    pub fn batch(&self) -> StoreBatch<'_> {
+        StoreBatch {
+            store: self,
+            batch: WriteBatch::default(),
+            ops: 0,
+        }
+    }
+
+    /// Writes a batch atomically.
+    pub fn write(&self, batch: StoreBatch<'_>, durability: Durability) -> Result<()> {
+        if self.access == Access::ReadOnly {
+            return Err(Error::ReadOnly);
+        }
+        let mut wo = WriteOptions::default();
+        wo.set_sync(durability == Durability::Sync);
+        self.db.write_opt(batch.batch, &wo)?;
+        Ok(())
+    }
+
+    /// Calls `f` for every key that starts with `prefix`, in key order, until it returns false.
+    pub fn scan_prefix(
+        &self,
+        cf: &str,
+        prefix: &[u8],
+        mut f: impl FnMut(&[u8], &[u8]) -> Result<bool>,
+    ) -> Result<()> {
+        let handle = self.cf(cf)?;
+        let mut ro = ReadOptions::default();
+        if let Some(upper) = prefix_successor(prefix) {
+            ro.set_iterate_upper_bound(upper);
+        }
+        // Searches seek on exactly the extractor's prefix: let the prefix bloom filters skip
+        // the files that cannot hold it.
+        ro.set_prefix_same_as_start(prefix.len() == RECORD_PREFIX_LEN);
+        let mut it = self.db.raw_iterator_cf_opt(&handle, ro);
+        it.seek(prefix);
+        while it.valid() {
+            let (Some(k), Some(v)) = (it.key(), it.value()) else {
+                break;
+            };
+            if !k.starts_with(prefix) || !f(k, v)? {
+                return Ok(());
+            }
+            it.next();
+        }
+        it.status()?;
+        Ok(())
+    }
+
+    /// Calls `f` for every key in `[from, to)`, in key order, until it returns false.
+    pub fn scan_range(
+        &self,
+        cf: &str,
+        from: &[u8],
+        to: &[u8],
+        mut f: impl FnMut(&[u8], &[u8]) -> Result<bool>,
+    ) -> Result<()> {
+        let handle = self.cf(cf)?;
+        let mut ro = ReadOptions::default();
+        ro.set_iterate_upper_bound(to.to_vec());
+        ro.set_total_order_seek(true);
+        let mut it = self.db.raw_iterator_cf_opt(&handle, ro);
+        it.seek(from);
+        while it.valid() {
+            let (Some(k), Some(v)) = (it.key(), it.value()) else {
+                break;
+            };
+            if !f(k, v)? {
+                return Ok(());
+            }
+            it.next();
+        }
+        it.status()?;
+        Ok(())
+    }
+
+    /// The greatest key that starts with `prefix`, if any.
+    pub fn last_key_with_prefix(&self, cf: &str, prefix: &[u8]) -> Result<Option<Vec<u8>>> {
+        let handle = self.cf(cf)?;
+        let mut ro = ReadOptions::default();
+        ro.set_total_order_seek(true);
+        let mut it = self.db.raw_iterator_cf_opt(&handle, ro);
+        match prefix_successor(prefix) {
+            Some(upper) => it.seek_for_prev(&upper),
+            None => it.seek_to_last(),
+        }
+        // seek_for_prev lands on the last key <= upper; upper itself is not in the prefix.
+        while it.valid() {
+            match it.key() {
+                Some(k) if k.starts_with(prefix) => return Ok(Some(k.to_vec())),
+                Some(k) if k > prefix => it.prev(),
+                _ => break,
+            }
+        }
+        it.status()?;
+        Ok(None)
+    }
+
+    /// Flushes every memtable (so that RocksDB deletes the write-ahead logs that held them)
+    /// and waits for it.
+    pub fn flush_all(&self) -> Result<()> {
+        let names: Vec<String> = self
+            .cf_names
+            .read()
+            .map_err(|_| poisoned())?
+            .iter()
+            .cloned()
+            .collect();
+        let handles = names
+            .iter()
+            .map(|n| self.cf(n))
+            .collect::<Result<Vec<_>>>()?;
+        let refs: Vec<&Arc<BoundColumnFamily<'_>>> = handles.iter().collect();
+        let mut fo = FlushOptions::default();
+        fo.set_wait(true);
+        self.db.flush_cfs_opt(&refs, &fo)?;
+        Ok(())
+    }
+
+    /// Rewrites a column family's files from scratch: flush its memtable, then a forced
+    /// bottommost compaction, after which deleted values and their tombstones are gone.
+    pub fn compact_fully(&self, cf: &str) -> Result<()> {
+        let handle = self.cf(cf)?;
+        let mut fo = FlushOptions::default();
+        fo.set_wait(true);
+        self.db.flush_cf_opt(&handle, &fo)?;
+        let mut co = CompactOptions::default();
+        co.set_exclusive_manual_compaction(true);
+        co.set_bottommost_level_compaction(BottommostLevelCompaction::Force);
+        self.db
+            .compact_range_cf_opt(&handle, None::<&[u8]>, None::<&[u8]>, &co);
+        Ok(())
+    }
+
+    /// Every live SST file and its column family (blob files are not listed by RocksDB).
+    pub fn live_files(&self) -> Result<Vec<LiveFile>> {
+        Ok(self.db.live_files()?)
+    }
+
+    /// An integer property of the database (for example `rocksdb.cur-size-all-mem-tables`).
+    pub fn property_int(&self, name: &str) -> Result<Option<u64>> {
+        Ok(self.db.property_int_value(name)?)
+    }
+
+    /// Bytes the shared block cache holds now.
+    pub fn cache_usage(&self) -> usize {
+        self.cache.get_usage()
+    }
+
+    /// Bytes the memtables hold now, as the shared write buffer manager counts them.
+    pub fn memtable_usage(&self) -> usize {
+        self.wbm.get_usage()
+    }
+}
+
+/// A batch of writes to several column families, applied atomically by [`Store::write`].
+pub struct StoreBatch<'a> {
+    store: &'a Store,
+    batch: WriteBatch,
+    ops: usize,
+}
+
+impl StoreBatch<'_> {
+    /// Adds a put.
+    pub fn put(&mut self, cf: &str, key: &[u8], value: &[u8]) -> Result<()> {
+        let handle = self.store.cf(cf)?;
+        self.batch.put_cf(&handle, key, value);
+        self.ops += 1;
+        Ok(())
+    }
+
+    /// Adds a delete.
+    pub fn delete(&mut self, cf: &str, key: &[u8]) -> Result<()> {
+        let handle = self.store.cf(cf)?;
+        self.batch.delete_cf(&handle, key);
+        self.ops += 1;
+        Ok(())
+    }
+
+    /// Adds a range delete of `[from, to)`: only a tombstone until a forced compaction.
+    pub fn delete_range(&mut self, cf: &str, from: &[u8], to: &[u8]) -> Result<()> {
+        let handle = self.store.cf(cf)?;
+        self.batch.delete_range_cf(&handle, from, to);
+        self.ops += 1;
+        Ok(())
+    }
+
+    /// Number of operations added.
+    pub fn len(&self) -> usize {
+        self.ops
+    }
+
+    /// True if nothing was added.
+    pub fn is_empty(&self) -> bool {
+        self.ops == 0
+    }
+
+    /// Bytes the batch occupies.
+    pub fn size_in_bytes(&self) -> usize {
+        self.batch.size_in_bytes()
+    }
+}
+
+/// The smallest key greater than every key starting with `prefix`, if there is one.
+pub fn prefix_successor(prefix: &[u8]) -> Option<Vec<u8>> {
+    let mut up = prefix.to_vec();
+    while let Some(last) = up.pop() {
+        if last < 0xff {
+            up.push(last + 1);
+            return Some(up);
+        }
+    }
+    None
+}
+
+fn poisoned() -> Error {
+    Error::Internal("a lock was poisoned by a panicking thread".into())
+}
+
+fn shared_resources(tuning: &StoreTuning) -> (Cache, WriteBufferManager) {
+    let cache = Cache::new_lru_cache(tuning.block_cache_bytes);
+    let wbm = WriteBufferManager::new_write_buffer_manager_with_cache(
+        tuning.write_buffer_total_bytes,
+        true,
+        cache.clone(),
+    );
+    (cache, wbm)
+}
+
+fn db_options(wbm: &WriteBufferManager) -> Result<Options> {
+    let mut o = Options::default();
+    o.set_write_buffer_manager(wbm);
+    o.set_wal_recovery_mode(DBRecoveryMode::TolerateCorruptedTailRecords);
+    // No copies of old bytes: no WAL archive, no recycled logs.
+    o.set_wal_ttl_seconds(0);
+    o.set_wal_size_limit_mb(0);
+    o.set_recycle_log_file_num(0);
+    // Info logs name epochs (not secret) but must not grow without bound.
+    o.set_keep_log_file_num(4);
+    o.set_max_log_file_size(1 << 20);
+    // A WAL cannot be deleted while any column family with data in it is unflushed: cap the
+    // total so that rarely written epochs are flushed rather than pinning old logs.
+    o.set_max_total_wal_size(128 << 20);
+    o.set_max_background_jobs(2);
+    o.set_bytes_per_sync(1 << 20);
+    o.set_max_open_files(-1);
+    o.set_paranoid_checks(true);
+    // Every background change of the file set (a flush, a compaction) starts a new MANIFEST,
+    // a snapshot of the live column families and files only, and the old one is deleted; so
+    // the boundary keys of a dropped epoch's files do not linger in an old MANIFEST. The
+    // snapshot is small (a line per live file). RocksDB 11 rolls the MANIFEST only past
+    // max(max_manifest_file_size, last snapshot × (1 + max_manifest_space_amp_pct / 100)),
+    // so both are set to their minimum (the second has no setter in the Rust crate).
+    o.set_max_manifest_file_size(1);
+    Ok(o.get_options_from_string("max_manifest_space_amp_pct=0")?)
+}
+
+fn table_options(cache: &Cache, prefix_bloom: bool) -> BlockBasedOptions {
+    let mut t = BlockBasedOptions::default();
+    t.set_block_cache(cache);
+    t.set_cache_index_and_filter_blocks(true);
+    t.set_pin_l0_filter_and_index_blocks_in_cache(true);
+    t.set_bloom_filter(10.0, false);
+    if prefix_bloom {
+        // Searches are prefix seeks: filter on the prefix only.
+        t.set_whole_key_filtering(false);
+    }
+    t
+}
+
+fn small_cf_options(cache: &Cache) -> Options {
+    let mut o = Options::default();
+    o.set_compression_type(DBCompressionType::None);
+    o.set_write_buffer_size(4 << 20);
+    o.set_max_write_buffer_number(2);
+    o.set_block_based_table_factory(&table_options(cache, false));
+    o
+}
+
+fn epoch_cf_options(cache: &Cache, tuning: &StoreTuning) -> Options {
+    let mut o = Options::default();
+    o.set_compression_type(DBCompressionType::None);
+    o.set_write_buffer_size(tuning.epoch_write_buffer_bytes);
+    o.set_max_write_buffer_number(2);
+    o.set_prefix_extractor(SliceTransform::create_fixed_prefix(RECORD_PREFIX_LEN));
+    o.set_memtable_prefix_bloom_ratio(0.1);
+    o.set_block_based_table_factory(&table_options(cache, true));
+    o.set_enable_blob_files(true);
+    o.set_min_blob_size(tuning.min_blob_bytes);
+    o.set_blob_file_size(256 << 20);
+    o.set_blob_compression_type(DBCompressionType::None);
+    o.set_enable_blob_gc(false);
+    o.set_target_file_size_base(64 << 20);
+    o
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefix_successor_is_the_next_prefix() {
+        assert_eq!(prefix_successor(b"ab"), Some(b"ac".to_vec()));
+        assert_eq!(prefix_successor(&[1, 0xff]), Some(vec![2]));
+        assert_eq!(prefix_successor(&[0xff, 0xff]), None);
+    }
+
+    #[test]
+    fn epochs_come_and_go_as_column_families() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("db");
+        let store = Store::create(&path, StoreTuning::default()).expect("create");
+        store.create_epoch_cf("epoch-a").expect("create cf");
+        let mut b = store.batch();
+        b.put("epoch-a", b"Rkey", b"value").expect("put");
+        b.put(layout::CF_META, b"x", b"y").expect("put");
+        store.write(b, Durability::Sync).expect("write");
+        assert_eq!(store.epoch_cf_names(), vec!["epoch-a".to_string()]);
+        drop(store);
+
+        let store = Store::open(&path, StoreTuning::default(), Access::ReadWrite).expect("open");
+        assert_eq!(
+            store.get("epoch-a", b"Rkey").expect("get"),
+            Some(b"value".to_vec())
+        );
+        let mut seen = Vec::new();
+        store
+            .scan_prefix("epoch-a", b"R", |k, _| {
+                seen.push(k.to_vec());
+                Ok(true)
+            })
+            .expect("scan");
+        assert_eq!(seen, vec![b"Rkey".to_vec()]);
+        store.drop_cf("epoch-a").expect("drop");
+        assert!(store.epoch_cf_names().is_empty());
+        drop(store);
+        let store = Store::open(&path, StoreTuning::default(), Access::ReadOnly).expect("open ro");
+        assert!(!store.has_cf("epoch-a"));
+        let mut b = store.batch();
+        b.put(layout::CF_META, b"x", b"z").expect("put");
+        assert!(matches!(
+            store.write(b, Durability::Sync),
+            Err(Error::ReadOnly)
+        ));
+    }
+}
