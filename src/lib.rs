@@ -40,6 +40,7 @@ pub mod rotation;
 pub mod scan;
 pub mod seal;
 pub mod search;
+pub mod simulate;
 pub mod store;
 pub mod vault;
 

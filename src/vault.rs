@@ -234,6 +234,15 @@ impl Vault {
             .load(std::sync::atomic::Ordering::Relaxed)
     }
 
+    /// How many epoch column families lookups have read since open: lets tests check that a
+    /// denied request touched no epoch data.
+    #[doc(hidden)]
+    pub fn epoch_lookups(&self) -> u64 {
+        self.core
+            .epoch_lookups
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     /// Everything expiry did in this vault (on open, during ingest, by [`Vault::expire`] or
     /// the background task) since the last call.
     pub fn take_expiry_log(&self) -> ExpiryReport {
