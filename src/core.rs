@@ -77,6 +77,10 @@ pub(crate) struct Core {
     pub expiry_log: Mutex<crate::expiry::ExpiryReport>,
     /// Epochs expired since the store was opened.
     pub epochs_expired: AtomicU64,
+    /// The hotlist matching state.
+    pub hotlist: Mutex<crate::hotlist::HotlistCache>,
+    /// Who is told of hotlist alerts (a sink returning false is removed).
+    pub alert_sinks: Mutex<Vec<AlertSink>>,
     /// The process lock (read-write opens only); released on drop.
     _lock: Option<std::fs::File>,
 }
@@ -90,6 +94,9 @@ impl std::fmt::Debug for Core {
 /// A test hook: called at named points of multi-step procedures; returning true makes the
 /// procedure stop there with an error, as a crash would.
 pub type FaultHook = Arc<dyn Fn(&str) -> bool + Send + Sync>;
+
+/// Receives hotlist alerts; returns false to stop receiving them.
+pub type AlertSink = Box<dyn Fn(&crate::hotlist::Alert) -> bool + Send + Sync>;
 
 /// How to open a store.
 #[derive(Clone)]
@@ -194,6 +201,8 @@ impl Core {
             fault_hook: None,
             expiry_log: Mutex::new(crate::expiry::ExpiryReport::default()),
             epochs_expired: AtomicU64::new(0),
+            hotlist: Mutex::new(crate::hotlist::HotlistCache::default()),
+            alert_sinks: Mutex::new(Vec::new()),
             _lock: lock,
         })
     }
@@ -310,6 +319,16 @@ impl Core {
     /// Brings the next expiry forward to `at` if that is sooner (a new epoch, a new hold).
     pub fn note_expiry_candidate(&self, at: Timestamp) {
         self.next_expiry.fetch_min(at.as_micros(), Ordering::AcqRel);
+    }
+
+    /// Tells every sink of alerts (and forgets sinks that are gone).
+    pub fn deliver_alerts(&self, alerts: &[crate::hotlist::Alert]) {
+        if alerts.is_empty() {
+            return;
+        }
+        if let Ok(mut sinks) = self.alert_sinks.lock() {
+            sinks.retain(|sink| alerts.iter().all(sink));
+        }
     }
 
     /// The audit log.

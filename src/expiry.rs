@@ -17,6 +17,9 @@
 //!    clear the journal, in one batch.
 //!
 //! A crash at any step is completed on the next open: the journal says where it stopped.
+//!
+//! The same run releases legal holds past their end date and removes hotlist entries past
+//! their expiry, each audited.
 
 use serde::{Deserialize, Serialize};
 
@@ -42,6 +45,8 @@ pub struct ExpiryReport {
     pub reads_removed: u64,
     /// Cases whose holds reached their end date and were released.
     pub holds_released: Vec<String>,
+    /// Hotlist entries that reached their expiry and were removed.
+    pub hotlist_expired: Vec<String>,
     /// Audit sequence numbers of the deletion certificates written.
     pub certificates: Vec<u64>,
 }
@@ -54,6 +59,8 @@ impl ExpiryReport {
         self.reads_removed += other.reads_removed;
         self.holds_released
             .extend(other.holds_released.iter().cloned());
+        self.hotlist_expired
+            .extend(other.hotlist_expired.iter().cloned());
         self.certificates.extend(other.certificates.iter().copied());
     }
 }
@@ -119,6 +126,7 @@ pub(crate) fn run(core: &Core) -> Result<ExpiryReport> {
     for h in crate::hold::release_expired(core, now)? {
         report.holds_released.push(h.case);
     }
+    report.hotlist_expired = crate::hotlist::expire_entries(core, now)?;
     core.set_next_expiry(next_due(core)?);
     core.epochs_expired.fetch_add(
         report.expired_epochs.len() as u64,
@@ -149,6 +157,9 @@ fn next_due(core: &Core) -> Result<Timestamp> {
     }
     for h in crate::hold::list(core)? {
         next = next.min(h.until);
+    }
+    if let Some(t) = crate::hotlist::next_expiry(core)? {
+        next = next.min(t);
     }
     Ok(next)
 }

@@ -32,7 +32,7 @@ use crate::record::{ReadView, RecordBody};
 use crate::seal::{Binding, PlateTag, ReadId};
 use crate::search::{Decided, RequestKind, decide_and_audit};
 use crate::store::layout::{CF_HOLDS, CF_KEYS};
-use crate::store::prefix_successor;
+use crate::store::{StoreBatch, prefix_successor};
 
 /// A hold on a case, as `hold list` shows it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -152,9 +152,14 @@ pub(crate) fn place(core: &Core, req: &CaseRequest, until: Timestamp) -> Result<
         audit_seq,
         decision,
         ..
-    } = decide_and_audit(core, RequestKind::Hold, req, Some(until), |policy, now| {
-        policy.check_hold_until(now, until).err()
-    })?;
+    } = decide_and_audit(
+        core,
+        RequestKind::Hold,
+        req,
+        Some(until),
+        None,
+        |policy, now| policy.check_hold_until(now, until).err(),
+    )?;
     let Decision::Allowed(grant) = &decision else {
         return Ok(HoldOutcome {
             audit_seq,
@@ -164,7 +169,6 @@ pub(crate) fn place(core: &Core, req: &CaseRequest, until: Timestamp) -> Result<
         });
     };
     let case = req.case_number.trim().to_string();
-    let cid = case_id(&case);
     let reads = crate::lookup::lookup(
         core,
         grant.plate(),
@@ -178,62 +182,32 @@ pub(crate) fn place(core: &Core, req: &CaseRequest, until: Timestamp) -> Result<
         .key_writes
         .read()
         .map_err(|_| Error::Internal("key lock poisoned".into()))?;
-    let existing_keys = hold_keys(core, &cid)?;
-    let (keys, new_wrapped) = match existing_keys {
-        Some(k) => (k, None),
-        None => {
-            let hash = SecretKey::generate()?;
-            let data = SecretKey::generate()?;
-            let wrapped = core.kek().wrap(&key_label(&cid), &[&hash, &data])?;
-            (EpochKeys::from_secrets(&hash, &data), Some(wrapped))
-        }
-    };
-    let tag = keys.hash.plate_tag(grant.region(), grant.plate());
-    let mut sealed = Vec::with_capacity(reads.len());
-    let mut placed = 0u64;
-    for r in &reads {
-        let key = read_key(&cid, tag, r.read_id);
-        if core.store.get(CF_HOLDS, &key)?.is_some() {
-            continue; // already held for this case
-        }
-        let aad = Binding::Other {
-            domain: "hold",
-            id: &binding_id(&cid, tag, r.read_id),
-        }
-        .aad();
-        let value = keys
-            .data
-            .seal(&aad, &encode_held(&r.body, r.image.as_deref()))?;
-        sealed.push((key, value));
-        placed += 1;
-    }
     let now = core.clock.now();
-    let previous = read_info(core, &cid)?;
-    let info = HoldInfo {
-        case: case.clone(),
-        until: previous.as_ref().map_or(until, |p| p.until.max(until)),
-        placed_at: previous.as_ref().map_or(now, |p| p.placed_at),
-        reads: previous.as_ref().map_or(0, |p| p.reads) + placed,
+    let inputs: Vec<HeldInput<'_>> = reads
+        .iter()
+        .map(|r| HeldInput {
+            read_id: r.read_id,
+            body: &r.body,
+            image: r.image.as_deref(),
+        })
+        .collect();
+    let mut batch = core.store.batch();
+    let (info, placed) = hold_in_batch(
+        core,
+        &mut batch,
+        &case,
+        &[(grant.region(), grant.plate(), inputs)],
+        until,
         audit_seq,
-    };
-    let info_bytes = serde_json::to_vec(&info)
-        .map_err(|e| Error::Internal(format!("cannot encode hold metadata: {e}")))?;
+        now,
+    )?;
     let mut entry = Entry::new(EntryKind::HoldPlaced);
     entry.result_of = Some(audit_seq);
     entry.case = Some(case);
     entry.results = Some(placed);
     entry.until = Some(info.until);
     core.audit()?
-        .append_with(&core.store, now, vec![Pending::plain(entry)], |batch, _| {
-            if let Some(w) = &new_wrapped {
-                batch.put(CF_KEYS, key_label(&cid).as_bytes(), w)?;
-            }
-            for (k, v) in &sealed {
-                batch.put(CF_HOLDS, k, v)?;
-            }
-            batch.put(CF_HOLDS, &meta_key(&cid), &info_bytes)?;
-            Ok(())
-        })?;
+        .append_to_batch(&core.store, batch, now, vec![Pending::plain(entry)])?;
     core.note_expiry_candidate(info.until);
     Ok(HoldOutcome {
         audit_seq,
@@ -241,6 +215,74 @@ pub(crate) fn place(core: &Core, req: &CaseRequest, until: Timestamp) -> Result<
         placed,
         hold: Some(info),
     })
+}
+
+/// A read to hold: its id, its body and its image bytes.
+pub(crate) struct HeldInput<'a> {
+    /// The read's id.
+    pub read_id: ReadId,
+    /// Its metadata.
+    pub body: &'a RecordBody,
+    /// Its image, if it has one.
+    pub image: Option<&'a [u8]>,
+}
+
+/// Reads of one plate to hold: its region, the plate and the reads.
+pub(crate) type HeldGroup<'a> = (&'a Region, &'a Plate, Vec<HeldInput<'a>>);
+
+/// Adds held copies of `groups` for `case` to `batch`, creating the case keys if needed, and
+/// the hold's updated metadata. Returns the hold and how many reads were newly held. The
+/// caller holds `core.key_writes` for reading until the batch is written.
+pub(crate) fn hold_in_batch(
+    core: &Core,
+    batch: &mut StoreBatch<'_>,
+    case: &str,
+    groups: &[HeldGroup<'_>],
+    until: Timestamp,
+    audit_seq: u64,
+    now: Timestamp,
+) -> Result<(HoldInfo, u64)> {
+    let cid = case_id(case);
+    let keys = match hold_keys(core, &cid)? {
+        Some(k) => k,
+        None => {
+            let hash = SecretKey::generate()?;
+            let data = SecretKey::generate()?;
+            let wrapped = core.kek().wrap(&key_label(&cid), &[&hash, &data])?;
+            batch.put(CF_KEYS, key_label(&cid).as_bytes(), &wrapped)?;
+            EpochKeys::from_secrets(&hash, &data)
+        }
+    };
+    let mut placed = 0u64;
+    for (region, plate, reads) in groups {
+        let tag = keys.hash.plate_tag(region, plate);
+        for r in reads {
+            let key = read_key(&cid, tag, r.read_id);
+            if core.store.get(CF_HOLDS, &key)?.is_some() {
+                continue; // already held for this case
+            }
+            let aad = Binding::Other {
+                domain: "hold",
+                id: &binding_id(&cid, tag, r.read_id),
+            }
+            .aad();
+            let value = keys.data.seal(&aad, &encode_held(r.body, r.image))?;
+            batch.put(CF_HOLDS, &key, &value)?;
+            placed += 1;
+        }
+    }
+    let previous = read_info(core, &cid)?;
+    let info = HoldInfo {
+        case: case.to_string(),
+        until: previous.as_ref().map_or(until, |p| p.until.max(until)),
+        placed_at: previous.as_ref().map_or(now, |p| p.placed_at),
+        reads: previous.as_ref().map_or(0, |p| p.reads) + placed,
+        audit_seq,
+    };
+    let info_bytes = serde_json::to_vec(&info)
+        .map_err(|e| Error::Internal(format!("cannot encode hold metadata: {e}")))?;
+    batch.put(CF_HOLDS, &meta_key(&cid), &info_bytes)?;
+    Ok((info, placed))
 }
 
 /// The held reads of `(region, plate)` for a case, within `[from, to)` where given.

@@ -14,11 +14,12 @@ use std::sync::Arc;
 use crate::core::Core;
 use crate::epoch::{Epoch, Span, Timestamp};
 use crate::error::{Error, Result};
+use crate::hotlist::{self, Alert};
 use crate::keys::EpochKeys;
 use crate::plate::{Plate, PlateError, Region, RegionError};
 use crate::record::{ImageInfo, MAX_CAMERA_BYTES, NewRead, RecordBody};
 use crate::seal::{Binding, ReadId, fast_random};
-use crate::store::layout::{self, CF_META};
+use crate::store::layout::{self, CF_HOTLIST, CF_META};
 
 /// How far past the store's clock a capture time may be ("far in the future" beyond it).
 pub const FUTURE_TOLERANCE: Span = Span::from_minutes(5);
@@ -116,13 +117,16 @@ pub struct Rejected {
     pub reason: RejectReason,
 }
 
-/// What an ingest call did: exactly which reads were stored and which were refused.
+/// What an ingest call did: exactly which reads were stored and which were refused, and the
+/// hotlist alerts the stored reads raised.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IngestReport {
     /// Reads stored, in input order.
     pub stored: Vec<Stored>,
     /// Reads refused, in input order.
     pub rejected: Vec<Rejected>,
+    /// Hotlist alerts raised by the stored reads (each audited, each read held).
+    pub alerts: Vec<Alert>,
 }
 
 /// A read that passed validation.
@@ -177,12 +181,40 @@ pub(crate) fn ingest(core: &Core, reads: Vec<NewRead>) -> Result<IngestReport> {
         keys.insert(v.epoch, (k, layout::epoch_cf(v.epoch), 1));
     }
 
+    let mut indexes = BTreeMap::new();
+    for (epoch, (k, _, _)) in &keys {
+        if let Some(index) = hotlist::index_for(core, *epoch, k)? {
+            indexes.insert(*epoch, index);
+        }
+    }
     let mut batch = core.store.batch();
     let mut stored = Vec::with_capacity(valid.len());
+    let mut matches: Vec<Match> = Vec::new();
     for v in valid {
         let (k, cf, _) = &keys[&v.epoch];
         let read_id = ReadId::random()?;
         let tag = k.hash.plate_tag(&v.region, &v.plate);
+        if let Some(index) = indexes.get(&v.epoch)
+            && let Some(hits) = index.tags.get(&tag)
+        {
+            for &i in hits {
+                let e = &index.entries[i];
+                if e.expires > now {
+                    matches.push(Match {
+                        entry: hotlist::EntryRef {
+                            id: e.id,
+                            case: e.case.clone(),
+                            audit_seq: e.audit_seq,
+                        },
+                        read_id,
+                        plate: v.plate.clone(),
+                        region: v.region.clone(),
+                        body: v.body.clone(),
+                        image: v.image.clone(),
+                    });
+                }
+            }
+        }
         let record = k.data.seal(
             &Binding::Record {
                 epoch: v.epoch,
@@ -225,13 +257,93 @@ pub(crate) fn ingest(core: &Core, reads: Vec<NewRead>) -> Result<IngestReport> {
         new_counts.push((name, total));
     }
     batch.put(CF_META, layout::META_CLOCK, &now.as_micros().to_be_bytes())?;
-    core.store.write(batch, core.durability)?;
+    if matches.is_empty() {
+        core.store.write(batch, core.durability)?;
+    } else {
+        report.alerts = write_with_alerts(core, batch, &matches, now)?;
+    }
     for (name, total) in new_counts {
         state.counts.insert(name, total);
     }
     stored.sort_by_key(|s| s.index);
     report.stored = stored;
     Ok(report)
+}
+
+/// A read that matched a hotlist entry.
+struct Match {
+    entry: hotlist::EntryRef,
+    read_id: ReadId,
+    plate: Plate,
+    region: Region,
+    body: RecordBody,
+    image: Option<Vec<u8>>,
+}
+
+/// Writes a batch whose reads matched hotlist entries: each matched read is held for its
+/// entry's case, each entry's hit count moves on, and one `hotlist_alert` audit entry per
+/// match is appended, all in the same synced batch as the reads.
+fn write_with_alerts(
+    core: &Core,
+    mut batch: crate::store::StoreBatch<'_>,
+    matches: &[Match],
+    now: Timestamp,
+) -> Result<Vec<Alert>> {
+    let _key_writes = core.key_writes.read().map_err(|_| poisoned())?;
+    let until = now.plus(Span::from_days(u64::from(core.policy().hold_max_days())));
+    let mut by_case: BTreeMap<&str, Vec<&Match>> = BTreeMap::new();
+    for m in matches {
+        by_case.entry(m.entry.case.as_str()).or_default().push(m);
+    }
+    for (case, ms) in &by_case {
+        let groups: Vec<crate::hold::HeldGroup<'_>> = ms
+            .iter()
+            .map(|m| {
+                (
+                    &m.region,
+                    &m.plate,
+                    vec![crate::hold::HeldInput {
+                        read_id: m.read_id,
+                        body: &m.body,
+                        image: m.image.as_deref(),
+                    }],
+                )
+            })
+            .collect();
+        let seq = ms.first().map_or(0, |m| m.entry.audit_seq);
+        crate::hold::hold_in_batch(core, &mut batch, case, &groups, until, seq, now)?;
+    }
+    let mut hits: BTreeMap<[u8; 16], u64> = BTreeMap::new();
+    for m in matches {
+        *hits.entry(m.entry.id).or_default() += 1;
+    }
+    for (id, n) in &hits {
+        let total = hotlist::hit_count(core, id)? + n;
+        batch.put(CF_HOTLIST, &hotlist::hits_key_of(id), &total.to_be_bytes())?;
+    }
+    let mut alerts: Vec<Alert> = matches
+        .iter()
+        .map(|m| Alert {
+            read_id: m.read_id.to_hex(),
+            case: m.entry.case.clone(),
+            captured_at: m.body.captured_at,
+            camera: m.body.camera.clone(),
+            entry_id: hex::encode(m.entry.id),
+            audit_seq: 0,
+        })
+        .collect();
+    let pendings = alerts
+        .iter()
+        .zip(matches)
+        .map(|(a, m)| hotlist::alert_pending(a, m.entry.audit_seq))
+        .collect::<Result<Vec<_>>>()?;
+    let seqs = core
+        .audit()?
+        .append_to_batch(&core.store, batch, now, pendings)?;
+    for (a, seq) in alerts.iter_mut().zip(seqs) {
+        a.audit_seq = seq;
+    }
+    Ok(alerts)
 }
 
 /// The stored read count of an epoch.

@@ -32,6 +32,8 @@ pub const LABEL_AUDIT_FINGERPRINT: &str = "audit/fingerprint";
 pub const LABEL_AUDIT_PAYLOAD: &str = "audit/payload";
 /// Label of the seed of the Ed25519 key that signs checkpoints.
 pub const LABEL_SIGNING: &str = "audit/signing";
+/// Label of the long-lived key that seals hotlist entries.
+pub const LABEL_HOTLIST: &str = "hotlist";
 
 /// A problem with a key.
 #[derive(Debug, thiserror::Error)]

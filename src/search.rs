@@ -41,6 +41,9 @@ pub struct SearchOutcome {
     pub reads: Vec<ReadView>,
     /// The result entry's sequence number (allowed searches only).
     pub result_seq: Option<u64>,
+    /// Time spent reading and opening epoch data (zero when denied): the lookup alone,
+    /// without the policy decision and the durable audit entries, for benchmarks.
+    pub lookup_time: std::time::Duration,
 }
 
 impl SearchOutcome {
@@ -63,6 +66,7 @@ impl SearchOutcome {
 pub(crate) enum RequestKind {
     Search,
     Hold,
+    Hotlist,
 }
 
 impl RequestKind {
@@ -70,6 +74,7 @@ impl RequestKind {
         match self {
             RequestKind::Search => EntryKind::Search,
             RequestKind::Hold => EntryKind::HoldAdd,
+            RequestKind::Hotlist => EntryKind::HotlistAdd,
         }
     }
 }
@@ -87,6 +92,7 @@ pub(crate) fn decide_and_audit(
     kind: RequestKind,
     req: &CaseRequest,
     until: Option<Timestamp>,
+    entry_id: Option<&str>,
     extra_check: impl FnOnce(&Policy, Timestamp) -> Option<crate::policy::Denial>,
 ) -> Result<Decided> {
     if let (Some(from), Some(to)) = (req.from, req.to)
@@ -143,6 +149,7 @@ pub(crate) fn decide_and_audit(
         entry.until = until;
         match &decision {
             Decision::Allowed(g) => {
+                entry.entry_id = entry_id.map(str::to_string);
                 entry.decision = Some(Verdict::Allowed);
                 entry.reason = Some("allowed".into());
                 entry.from = Some(g.from());
@@ -175,15 +182,19 @@ pub(crate) fn decide_and_audit(
 
 /// The only read path.
 pub(crate) fn search(core: &Core, req: &SearchRequest) -> Result<SearchOutcome> {
-    let decided = decide_and_audit(core, RequestKind::Search, &req.case, None, |_, _| None)?;
+    let decided = decide_and_audit(core, RequestKind::Search, &req.case, None, None, |_, _| {
+        None
+    })?;
     let Decision::Allowed(grant) = &decided.decision else {
         return Ok(SearchOutcome {
             audit_seq: decided.audit_seq,
             decision: decided.decision,
             reads: Vec::new(),
             result_seq: None,
+            lookup_time: std::time::Duration::ZERO,
         });
     };
+    let started = std::time::Instant::now();
     let found = lookup(
         core,
         grant.plate(),
@@ -204,6 +215,7 @@ pub(crate) fn search(core: &Core, req: &SearchRequest) -> Result<SearchOutcome> 
         ),
         Err(_) => Ok(Vec::new()),
     };
+    let lookup_time = started.elapsed();
     let (reads, failure) = match (found, held) {
         (Ok(mut reads), Ok(held)) => {
             merge_held(&mut reads, held);
@@ -228,6 +240,7 @@ pub(crate) fn search(core: &Core, req: &SearchRequest) -> Result<SearchOutcome> 
         decision: decided.decision,
         reads,
         result_seq: Some(result_seq),
+        lookup_time,
     })
 }
 

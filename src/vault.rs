@@ -20,9 +20,11 @@ use crate::epoch::{Epoch, Timestamp};
 use crate::error::{Error, Result};
 use crate::expiry::{self, ExpiryReport};
 use crate::hold::{self, HoldInfo, HoldOutcome, ReleaseBy};
+use crate::hotlist::{self, Alert, HotlistEntryInfo, HotlistOutcome};
 use crate::ingest::{self, IngestReport};
 use crate::keys::{
-    LABEL_AUDIT_FINGERPRINT, LABEL_AUDIT_PAYLOAD, LABEL_SIGNING, MasterKey, SecretKey,
+    LABEL_AUDIT_FINGERPRINT, LABEL_AUDIT_PAYLOAD, LABEL_HOTLIST, LABEL_SIGNING, MasterKey,
+    SecretKey,
 };
 use crate::policy::CaseRequest;
 use crate::policy::Policy;
@@ -163,6 +165,7 @@ impl Vault {
     /// passed retention since the last run.
     pub fn ingest(&self, reads: Vec<NewRead>) -> Result<IngestReport> {
         let report = ingest::ingest(&self.core, reads)?;
+        self.core.deliver_alerts(&report.alerts);
         expiry::run_if_due(&self.core)?;
         Ok(report)
     }
@@ -177,6 +180,42 @@ impl Vault {
     /// holds past their end date are released.
     pub fn expire(&self) -> Result<ExpiryReport> {
         expiry::run(&self.core)
+    }
+
+    /// Adds a hotlist entry: `request` is decided and audited like a search, and `expires`
+    /// must be no further ahead than the policy's `hotlist_max_days` (renew by adding again).
+    pub fn hotlist_add(&self, request: &CaseRequest, expires: Timestamp) -> Result<HotlistOutcome> {
+        hotlist::add(&self.core, request, expires)
+    }
+
+    /// Removes a hotlist entry before its expiry (audited). False when there is no such entry.
+    pub fn hotlist_remove(&self, entry_id: &str, by: &ReleaseBy) -> Result<bool> {
+        hotlist::remove(&self.core, entry_id, by)
+    }
+
+    /// The hotlist entries in force (no plates: case, offense, agency, expiry, hits).
+    pub fn hotlist(&self) -> Result<Vec<HotlistEntryInfo>> {
+        hotlist::list(&self.core)
+    }
+
+    /// Every hotlist alert so far (from the audit log), optionally those captured since `since`.
+    pub fn alerts(&self, since: Option<Timestamp>) -> Result<Vec<Alert>> {
+        hotlist::alerts_since(&self.core, since)
+    }
+
+    /// Calls `f` for every hotlist alert raised from now on (after its read, hold and audit
+    /// entry are durable); `f` returns false to stop being called.
+    pub fn on_alert(&self, f: impl Fn(&Alert) -> bool + Send + Sync + 'static) {
+        if let Ok(mut sinks) = self.core.alert_sinks.lock() {
+            sinks.push(Box::new(f));
+        }
+    }
+
+    /// A channel that receives every hotlist alert raised from now on.
+    pub fn subscribe_alerts(&self) -> std::sync::mpsc::Receiver<Alert> {
+        let (tx, rx) = std::sync::mpsc::channel();
+        self.on_alert(move |a| tx.send(a.clone()).is_ok());
+        rx
     }
 
     /// The reviewer check: which audit entries concern this plate. Only reviewers named in
@@ -397,7 +436,12 @@ fn create_inner(
         layout::META_CLOCK,
         &created_at.as_micros().to_be_bytes(),
     )?;
-    for label in [LABEL_AUDIT_FINGERPRINT, LABEL_AUDIT_PAYLOAD, LABEL_SIGNING] {
+    for label in [
+        LABEL_AUDIT_FINGERPRINT,
+        LABEL_AUDIT_PAYLOAD,
+        LABEL_SIGNING,
+        LABEL_HOTLIST,
+    ] {
         let secret = SecretKey::generate()?;
         if label == LABEL_SIGNING {
             let public = ed25519_dalek::SigningKey::from_bytes(secret.expose()).verifying_key();

@@ -44,7 +44,7 @@ pub enum EntryKind {
     HotlistRemove,
     /// A hotlist entry that reached its expiry.
     HotlistExpired,
-    /// A hotlist match at ingest.
+    /// A hotlist match at ingest (read id, time and camera are in the sealed payload).
     HotlistAlert,
     /// Expiry is about to destroy an epoch (written before anything is destroyed).
     ExpiryIntent,
@@ -223,15 +223,6 @@ pub struct Entry {
     /// A hotlist entry's id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub entry_id: Option<String>,
-    /// A read's id (hotlist alerts).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub read_id: Option<String>,
-    /// A camera id (hotlist alerts).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub camera: Option<String>,
-    /// A capture time (hotlist alerts).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub captured_at: Option<Timestamp>,
     /// Hash (hex) of the previous policy (policy changes).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub policy_old: Option<String>,
@@ -286,9 +277,6 @@ impl Entry {
             epoch: None,
             deletion: None,
             entry_id: None,
-            read_id: None,
-            camera: None,
-            captured_at: None,
             policy_old: None,
             policy_new: None,
             policy_version: None,

@@ -212,7 +212,20 @@ impl AuditLog {
         extra: impl FnOnce(&mut StoreBatch<'_>, &[u64]) -> Result<()>,
     ) -> Result<Vec<u64>> {
         let mut w = self.lock()?;
-        self.append_locked(&mut w, store, now, pending, extra)
+        self.append_locked(&mut w, store, store.batch(), now, pending, extra)
+    }
+
+    /// Appends entries to a batch the caller has filled (an ingest batch whose reads raised
+    /// alerts), and writes it synced: the reads and their audit entries land together.
+    pub fn append_to_batch(
+        &self,
+        store: &Store,
+        batch: StoreBatch<'_>,
+        now: Timestamp,
+        pending: Vec<Pending>,
+    ) -> Result<Vec<u64>> {
+        let mut w = self.lock()?;
+        self.append_locked(&mut w, store, batch, now, pending, |_, _| Ok(()))
     }
 
     /// Appends one entry; returns its sequence number.
@@ -232,7 +245,10 @@ impl AuditLog {
     ) -> Result<(u64, T)> {
         let mut w = self.lock()?;
         let (pending, out) = decide()?;
-        let seqs = self.append_locked(&mut w, store, now, vec![pending], |_, _| Ok(()))?;
+        let seqs =
+            self.append_locked(&mut w, store, store.batch(), now, vec![pending], |_, _| {
+                Ok(())
+            })?;
         Ok((first(&seqs)?, out))
     }
 
@@ -246,6 +262,7 @@ impl AuditLog {
         &self,
         w: &mut WriterState,
         store: &Store,
+        mut batch: StoreBatch<'_>,
         now: Timestamp,
         pending: Vec<Pending>,
         extra: impl FnOnce(&mut StoreBatch<'_>, &[u64]) -> Result<()>,
@@ -253,7 +270,6 @@ impl AuditLog {
         let keys = self.keys.as_ref().ok_or(Error::ReadOnly)?;
         let mut frontier = w.frontier.clone();
         let time = now.max(w.last_time);
-        let mut batch = store.batch();
         let mut seqs = Vec::with_capacity(pending.len());
         for p in pending {
             let seq = frontier.size();

@@ -34,6 +34,7 @@ pub(crate) fn run(global: &Global, out: &Output, _args: Args) -> Result<Exit, Cl
             "expired_epochs": report.expired_epochs,
             "reads_removed": report.reads_removed,
             "holds_released": report.holds_released,
+            "hotlist_expired": report.hotlist_expired,
             "certificates": report.certificates,
             "now": vault.now().to_rfc3339(),
         }),

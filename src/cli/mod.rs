@@ -10,6 +10,7 @@ mod audit;
 mod common;
 mod expire;
 mod hold;
+mod hotlist;
 mod ingest;
 mod init;
 mod keygen;
@@ -86,6 +87,12 @@ enum Command {
     /// Legal holds: keep a case's evidence past expiry.
     #[command(subcommand)]
     Hold(hold::Command),
+    /// Case-tied hotlists: alerts at ingest for listed plates.
+    #[command(subcommand)]
+    Hotlist(hotlist::Command),
+    /// Every hotlist alert so far (with --json, one JSON object per line).
+    #[command(after_help = "Example:\n  platevault alerts --since 2026-11-28T00:00:00Z --json")]
+    Alerts(hotlist::AlertsArgs),
     /// The store's policy: show it, or replace it (audited).
     #[command(subcommand)]
     Policy(policy::Command),
@@ -146,6 +153,8 @@ pub fn run() -> ExitCode {
         Command::Expire(a) => expire::run(&global, &out, a),
         Command::Hold(c) => hold::run(&global, &out, c),
         Command::Policy(c) => policy::run(&global, &out, c),
+        Command::Hotlist(c) => hotlist::run(&global, &out, c),
+        Command::Alerts(a) => hotlist::run_alerts(&global, &out, a),
         Command::Audit(c) => audit::run(&global, &out, c),
         Command::VerifyDeletion(a) => verify_deletion::run(&global, &out, a),
         Command::RotateMasterKey(a) => rotate::run(&global, &out, a),

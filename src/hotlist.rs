@@ -1,0 +1,463 @@
+//! Case-tied hotlists: alerts at ingest, without plaintext plates or open-ended watching.
+//!
+//! A hotlist entry is a plate tied to a case, an allowed offense, a requester and an
+//! authorised agency; adding one passes the same policy gate as a search (same denial
+//! reasons, one `hotlist_add` audit entry either way) plus a mandatory expiry no further
+//! ahead than the policy's `hotlist_max_days`. Entries are stored sealed under the store's
+//! hotlist key (never a plaintext plate on disk) in the `hotlist` column family:
+//!
+//! ```text
+//! E entry-id:16B      sealed entry (plate, region, case, offense, agency, requester, expiry)
+//! N entry-id:16B      u64 BE hit count
+//! ```
+//!
+//! Matching happens at ingest against keyed hashes only: for each epoch, the live entries'
+//! plates are hashed once under that epoch's hash key into an in-memory index (rebuilt when
+//! the entries change), so a read costs one hash-map lookup of the tag ingest computes
+//! anyway. A match raises an alert: its read id, time and camera go into the sealed payload
+//! of a `hotlist_alert` audit entry (so the audit log holds no plaintext place or time), the
+//! matched read is placed on hold for the entry's case (and nothing else is), and both land
+//! in the same synced batch as the read itself. Entries expire by themselves and can be
+//! removed early; both are audited.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use crate::audit::entry::{Entry, EntryKind};
+use crate::audit::log::Pending;
+use crate::core::Core;
+use crate::epoch::{Epoch, Timestamp};
+use crate::error::{Error, Result};
+use crate::hold::ReleaseBy;
+use crate::keys::{EpochKeys, LABEL_HOTLIST};
+use crate::plate::{Plate, Region};
+use crate::policy::{CaseRequest, Decision};
+use crate::seal::{Binding, PlateTag, SealKey, fast_random};
+use crate::search::{Decided, RequestKind, decide_and_audit};
+use crate::store::layout::CF_HOTLIST;
+
+/// A hotlist entry as `hotlist list` shows it: no plate.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct HotlistEntryInfo {
+    /// The entry's id (hex).
+    pub entry_id: String,
+    /// The case it serves.
+    pub case: String,
+    /// The offense code.
+    pub offense: String,
+    /// The agency that asked.
+    pub agency: String,
+    /// Who asked.
+    pub requester: String,
+    /// When it stops matching.
+    pub expires: Timestamp,
+    /// When it was added.
+    pub created_at: Timestamp,
+    /// Reads it has matched.
+    pub hits: u64,
+    /// The `hotlist_add` audit entry that allowed it.
+    pub audit_seq: u64,
+}
+
+/// What a `hotlist add` did.
+#[derive(Clone, Debug)]
+pub struct HotlistOutcome {
+    /// The decision entry's sequence number.
+    pub audit_seq: u64,
+    /// The policy's decision.
+    pub decision: Decision,
+    /// The new entry (allowed requests only).
+    pub entry: Option<HotlistEntryInfo>,
+}
+
+impl HotlistOutcome {
+    /// `allowed`, or the denial's stable reason code.
+    pub fn reason_code(&self) -> &'static str {
+        match &self.decision {
+            Decision::Allowed(_) => "allowed",
+            Decision::Denied(d) => d.code(),
+        }
+    }
+}
+
+/// A hotlist match: a read of a listed plate passed a camera.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Alert {
+    /// The matched read.
+    pub read_id: String,
+    /// The entry's case.
+    pub case: String,
+    /// When the read was captured.
+    pub captured_at: Timestamp,
+    /// The camera.
+    pub camera: String,
+    /// The entry that matched.
+    pub entry_id: String,
+    /// The `hotlist_alert` audit entry.
+    #[serde(default)]
+    pub audit_seq: u64,
+}
+
+impl fmt::Debug for Alert {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Alert")
+            .field("read_id", &self.read_id)
+            .field("case", &self.case)
+            .field("entry_id", &self.entry_id)
+            .field("audit_seq", &self.audit_seq)
+            .finish()
+    }
+}
+
+/// The sealed content of an entry.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StoredEntry {
+    plate: String,
+    region: String,
+    case: String,
+    offense: String,
+    agency: String,
+    requester: String,
+    expires: Timestamp,
+    created_at: Timestamp,
+    audit_seq: u64,
+}
+
+/// What ingest needs of a matched entry.
+#[derive(Clone, Debug)]
+pub(crate) struct EntryRef {
+    pub id: [u8; 16],
+    pub case: String,
+    pub audit_seq: u64,
+}
+
+/// A live entry, opened, for matching.
+pub(crate) struct LiveEntry {
+    pub id: [u8; 16],
+    pub plate: Plate,
+    pub region: Region,
+    pub case: String,
+    pub expires: Timestamp,
+    pub audit_seq: u64,
+}
+
+/// The in-memory matching state: live entries and, per epoch, their tags.
+#[derive(Default)]
+pub(crate) struct HotlistCache {
+    loaded: bool,
+    entries: Arc<Vec<LiveEntry>>,
+    by_epoch: HashMap<Epoch, Arc<HashMap<PlateTag, Vec<usize>>>>,
+}
+
+impl fmt::Debug for HotlistCache {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "HotlistCache({} entries)", self.entries.len())
+    }
+}
+
+/// One epoch's matching index.
+pub(crate) struct EpochIndex {
+    pub entries: Arc<Vec<LiveEntry>>,
+    pub tags: Arc<HashMap<PlateTag, Vec<usize>>>,
+}
+
+fn entry_key(id: &[u8; 16]) -> Vec<u8> {
+    [b"E".as_slice(), id].concat()
+}
+
+fn hits_key(id: &[u8; 16]) -> Vec<u8> {
+    [b"N".as_slice(), id].concat()
+}
+
+fn sealing_key(core: &Core) -> Result<SealKey> {
+    let secret = core.long_lived_key(LABEL_HOTLIST)?;
+    Ok(SealKey::from_bytes(secret.expose()))
+}
+
+fn binding(id: &[u8; 16]) -> Vec<u8> {
+    Binding::Other {
+        domain: "hotlist",
+        id,
+    }
+    .aad()
+}
+
+fn parse_id(text: &str) -> Option<[u8; 16]> {
+    let mut id = [0u8; 16];
+    hex::decode_to_slice(text.trim(), &mut id).ok()?;
+    Some(id)
+}
+
+/// Every stored entry, opened.
+fn load(core: &Core) -> Result<Vec<([u8; 16], StoredEntry)>> {
+    let key = sealing_key(core)?;
+    let mut out = Vec::new();
+    core.store.scan_prefix(CF_HOTLIST, b"E", |k, v| {
+        let id: [u8; 16] = k
+            .get(1..17)
+            .and_then(|b| b.try_into().ok())
+            .ok_or_else(|| Error::Damaged("a hotlist key is malformed".into()))?;
+        let plain = key
+            .open(&binding(&id), v)
+            .map_err(|e| Error::Damaged(format!("hotlist entry {}: {e}", hex::encode(id))))?;
+        let entry: StoredEntry = serde_json::from_slice(&plain)
+            .map_err(|e| Error::Damaged(format!("hotlist entry {}: {e}", hex::encode(id))))?;
+        out.push((id, entry));
+        Ok(true)
+    })?;
+    Ok(out)
+}
+
+fn hits(core: &Core, id: &[u8; 16]) -> Result<u64> {
+    match core.store.get(CF_HOTLIST, &hits_key(id))? {
+        None => Ok(0),
+        Some(b) => Ok(u64::from_be_bytes(b.as_slice().try_into().map_err(
+            |_| Error::Damaged("a hotlist hit count is not 8 bytes".into()),
+        )?)),
+    }
+}
+
+fn info(core: &Core, id: &[u8; 16], e: &StoredEntry) -> Result<HotlistEntryInfo> {
+    Ok(HotlistEntryInfo {
+        entry_id: hex::encode(id),
+        case: e.case.clone(),
+        offense: e.offense.clone(),
+        agency: e.agency.clone(),
+        requester: e.requester.clone(),
+        expires: e.expires,
+        created_at: e.created_at,
+        hits: hits(core, id)?,
+        audit_seq: e.audit_seq,
+    })
+}
+
+/// Forgets the matching index (entries changed).
+pub(crate) fn invalidate(core: &Core) {
+    if let Ok(mut cache) = core.hotlist.lock() {
+        *cache = HotlistCache::default();
+    }
+}
+
+/// Adds an entry: decided and audited like a search, with an expiry the policy allows.
+pub(crate) fn add(core: &Core, req: &CaseRequest, expires: Timestamp) -> Result<HotlistOutcome> {
+    let mut id = [0u8; 16];
+    fast_random(&mut id)?;
+    let id_hex = hex::encode(id);
+    let Decided {
+        audit_seq,
+        decision,
+    } = decide_and_audit(
+        core,
+        RequestKind::Hotlist,
+        req,
+        Some(expires),
+        Some(&id_hex),
+        |policy, now| policy.check_hotlist_expiry(now, expires).err(),
+    )?;
+    let Decision::Allowed(grant) = &decision else {
+        return Ok(HotlistOutcome {
+            audit_seq,
+            decision,
+            entry: None,
+        });
+    };
+    let stored = StoredEntry {
+        plate: grant.plate().expose().to_string(),
+        region: grant.region().as_str().to_string(),
+        case: req.case_number.trim().to_string(),
+        offense: grant.offense().to_string(),
+        agency: req.agency.trim().to_ascii_uppercase(),
+        requester: req.requester.trim().to_string(),
+        expires,
+        created_at: core.clock.now(),
+        audit_seq,
+    };
+    let plain = zeroize::Zeroizing::new(
+        serde_json::to_vec(&stored).map_err(|e| Error::Internal(e.to_string()))?,
+    );
+    let sealed = sealing_key(core)?.seal(&binding(&id), &plain)?;
+    let mut batch = core.store.batch();
+    batch.put(CF_HOTLIST, &entry_key(&id), &sealed)?;
+    batch.put(CF_HOTLIST, &hits_key(&id), &0u64.to_be_bytes())?;
+    core.store.write(batch, crate::store::Durability::Sync)?;
+    invalidate(core);
+    core.note_expiry_candidate(expires);
+    Ok(HotlistOutcome {
+        audit_seq,
+        entry: Some(info(core, &id, &stored)?),
+        decision,
+    })
+}
+
+/// Every entry, without plates.
+pub(crate) fn list(core: &Core) -> Result<Vec<HotlistEntryInfo>> {
+    let mut out = load(core)?
+        .iter()
+        .map(|(id, e)| info(core, id, e))
+        .collect::<Result<Vec<_>>>()?;
+    out.sort_by(|a, b| (a.created_at, &a.entry_id).cmp(&(b.created_at, &b.entry_id)));
+    Ok(out)
+}
+
+/// Removes an entry (early, or at its expiry), audited; compacts so no file keeps it.
+fn remove_with(core: &Core, id: &[u8; 16], by: &ReleaseBy, kind: EntryKind) -> Result<bool> {
+    let Some((_, stored)) = load(core)?.into_iter().find(|(i, _)| i == id) else {
+        return Ok(false);
+    };
+    let mut entry = Entry::new(kind);
+    entry.entry_id = Some(hex::encode(id));
+    entry.case = Some(stored.case.clone());
+    entry.offense = Some(stored.offense.clone());
+    entry.requester = by.requester.clone();
+    entry.agency = by.agency.clone().map(|a| a.trim().to_ascii_uppercase());
+    entry.results = Some(hits(core, id)?);
+    core.audit()?.append_with(
+        &core.store,
+        core.clock.now(),
+        vec![Pending::plain(entry)],
+        |batch, _| {
+            batch.delete(CF_HOTLIST, &entry_key(id))?;
+            batch.delete(CF_HOTLIST, &hits_key(id))
+        },
+    )?;
+    invalidate(core);
+    core.store.compact_fully(CF_HOTLIST)?;
+    Ok(true)
+}
+
+/// Removes an entry early (audited). Returns false when there is no such entry.
+pub(crate) fn remove(core: &Core, entry_id: &str, by: &ReleaseBy) -> Result<bool> {
+    let id = parse_id(entry_id).ok_or_else(|| {
+        Error::InvalidArgument("an entry id is 32 hex characters (see `hotlist list`)".into())
+    })?;
+    remove_with(core, &id, by, EntryKind::HotlistRemove)
+}
+
+/// Removes every entry past its expiry (run by expiry). Returns their ids.
+pub(crate) fn expire_entries(core: &Core, now: Timestamp) -> Result<Vec<String>> {
+    let mut out = Vec::new();
+    for (id, e) in load(core)? {
+        if e.expires <= now
+            && remove_with(core, &id, &ReleaseBy::default(), EntryKind::HotlistExpired)?
+        {
+            out.push(hex::encode(id));
+        }
+    }
+    Ok(out)
+}
+
+/// The earliest expiry of a live entry, if any.
+pub(crate) fn next_expiry(core: &Core) -> Result<Option<Timestamp>> {
+    Ok(load(core)?.iter().map(|(_, e)| e.expires).min())
+}
+
+/// The matching index of an epoch (built on first use after a change).
+pub(crate) fn index_for(core: &Core, epoch: Epoch, keys: &EpochKeys) -> Result<Option<EpochIndex>> {
+    let mut cache = core
+        .hotlist
+        .lock()
+        .map_err(|_| Error::Internal("hotlist lock poisoned".into()))?;
+    if !cache.loaded {
+        let mut entries = Vec::new();
+        for (id, e) in load(core)? {
+            let (Ok(plate), Ok(region)) = (Plate::parse(&e.plate), Region::parse(&e.region)) else {
+                return Err(Error::Damaged(format!(
+                    "hotlist entry {} holds an invalid plate or region",
+                    hex::encode(id)
+                )));
+            };
+            entries.push(LiveEntry {
+                id,
+                plate,
+                region,
+                case: e.case,
+                expires: e.expires,
+                audit_seq: e.audit_seq,
+            });
+        }
+        cache.entries = Arc::new(entries);
+        cache.by_epoch.clear();
+        cache.loaded = true;
+    }
+    if cache.entries.is_empty() {
+        return Ok(None);
+    }
+    let tags = match cache.by_epoch.get(&epoch) {
+        Some(t) => Arc::clone(t),
+        None => {
+            let mut map: HashMap<PlateTag, Vec<usize>> =
+                HashMap::with_capacity(cache.entries.len());
+            for (i, e) in cache.entries.iter().enumerate() {
+                map.entry(keys.hash.plate_tag(&e.region, &e.plate))
+                    .or_default()
+                    .push(i);
+            }
+            let map = Arc::new(map);
+            cache.by_epoch.insert(epoch, Arc::clone(&map));
+            map
+        }
+    };
+    Ok(Some(EpochIndex {
+        entries: Arc::clone(&cache.entries),
+        tags,
+    }))
+}
+
+/// Every alert so far (from the audit log), optionally since a time; needs the master key
+/// to open the alerts' sealed payloads.
+pub(crate) fn alerts_since(core: &Core, since: Option<Timestamp>) -> Result<Vec<Alert>> {
+    let mut out = Vec::new();
+    let audit = core.audit()?;
+    let mut seqs = Vec::new();
+    crate::audit::log::for_each_entry_bytes(&core.store, |seq, bytes| {
+        // Cheap pre-filter on the canonical bytes before decoding.
+        if bytes.windows(13).any(|w| w == b"hotlist_alert") {
+            seqs.push(seq);
+        }
+        Ok(())
+    })?;
+    for seq in seqs {
+        let entry = crate::audit::log::read_entry(&core.store, seq)?;
+        if entry.kind != EntryKind::HotlistAlert {
+            continue;
+        }
+        let Some(text) = audit.open_payload(&core.store, seq)? else {
+            continue;
+        };
+        let mut alert: Alert =
+            serde_json::from_str(&text).map_err(|e| Error::Damaged(format!("alert {seq}: {e}")))?;
+        alert.audit_seq = seq;
+        if since.is_none_or(|s| alert.captured_at >= s) {
+            out.push(alert);
+        }
+    }
+    Ok(out)
+}
+
+/// The audit entry of an alert; its details go into the sealed payload.
+pub(crate) fn alert_pending(alert: &Alert, entry_audit_seq: u64) -> Result<Pending> {
+    let mut entry = Entry::new(EntryKind::HotlistAlert);
+    entry.case = Some(alert.case.clone());
+    entry.entry_id = Some(alert.entry_id.clone());
+    entry.result_of = Some(entry_audit_seq);
+    let payload = serde_json::to_string(alert).map_err(|e| Error::Internal(e.to_string()))?;
+    Ok(Pending {
+        entry,
+        payload: Some(payload),
+        fingerprint: None,
+    })
+}
+
+/// The hit-count key of an entry, for ingest's batch.
+pub(crate) fn hits_key_of(id: &[u8; 16]) -> Vec<u8> {
+    hits_key(id)
+}
+
+/// An entry's current hit count.
+pub(crate) fn hit_count(core: &Core, id: &[u8; 16]) -> Result<u64> {
+    hits(core, id)
+}
