@@ -63,6 +63,8 @@ pub(crate) struct Core {
     pub epochs: RwLock<()>,
     /// Serialises writers of reads.
     pub ingest: Mutex<IngestState>,
+    /// Serialises expiry runs (open, ingest, explicit, background task).
+    pub expiry: Mutex<()>,
     /// The audit log.
     audit: AuditLog,
     /// Keys plate fingerprints in the audit log.
@@ -73,12 +75,8 @@ pub(crate) struct Core {
     next_expiry: AtomicI64,
     /// Test hook for crash injection.
     fault_hook: Option<FaultHook>,
-    /// Everything expiry did in this process since it was last taken.
-    pub expiry_log: Mutex<crate::expiry::ExpiryReport>,
-    /// Epochs expired since the store was opened.
-    pub epochs_expired: AtomicU64,
     /// The hotlist matching state.
-    pub hotlist: Mutex<crate::hotlist::HotlistCache>,
+    pub hotlist: Mutex<crate::hotlist::index::HotlistIndex>,
     /// Who is told of hotlist alerts (a sink returning false is removed).
     pub alert_sinks: Mutex<Vec<AlertSink>>,
     /// The process lock (read-write opens only); released on drop.
@@ -96,7 +94,7 @@ impl std::fmt::Debug for Core {
 pub type FaultHook = Arc<dyn Fn(&str) -> bool + Send + Sync>;
 
 /// Receives hotlist alerts; returns false to stop receiving them.
-pub type AlertSink = Box<dyn Fn(&crate::hotlist::Alert) -> bool + Send + Sync>;
+pub type AlertSink = Box<dyn Fn(&crate::hotlist::alert::Alert) -> bool + Send + Sync>;
 
 /// How to open a store.
 #[derive(Clone)]
@@ -119,13 +117,13 @@ impl Core {
         };
         let store = Store::open(&dir.join(DB_DIR), params.tuning, params.access)?;
         let header = match params.access {
-            Access::ReadWrite => crate::rotation::recover(dir, &store, generation)?,
+            Access::ReadWrite => crate::keystore::recover(dir, &store, generation)?,
             Access::ReadOnly => header,
         };
         let mut core = Core::assemble(dir, header, store, master, params.durability, lock)?;
         core.fault_hook = params.fault_hook;
         if params.access == Access::ReadWrite {
-            crate::rotation::append_audit(&core)?;
+            core.record_rotation_if_pending()?;
         }
         Ok(core)
     }
@@ -180,6 +178,10 @@ impl Core {
             ClockMode::System => ClockSource::System,
             ClockMode::Simulated => ClockSource::Simulated,
         };
+        // The clock resumes from the latest time the store has recorded anywhere: its clock
+        // record (written by ingest and clock moves) and its audit log (every search), so a
+        // restart with the machine's clock set back cannot make anything visible again.
+        let high_water = audit.last_time().map_or(high_water, |t| t.max(high_water));
         Ok(Core {
             dir: dir.to_path_buf(),
             kek: RwLock::new(kek),
@@ -194,14 +196,13 @@ impl Core {
             keyring: RwLock::new(HashMap::new()),
             epochs: RwLock::new(()),
             ingest: Mutex::new(IngestState::default()),
+            expiry: Mutex::new(()),
             epoch_lookups: AtomicU64::new(0),
             audit,
             fingerprint_key,
             next_expiry: AtomicI64::new(i64::MIN),
             fault_hook: None,
-            expiry_log: Mutex::new(crate::expiry::ExpiryReport::default()),
-            epochs_expired: AtomicU64::new(0),
-            hotlist: Mutex::new(crate::hotlist::HotlistCache::default()),
+            hotlist: Mutex::new(crate::hotlist::index::HotlistIndex::default()),
             alert_sinks: Mutex::new(Vec::new()),
             _lock: lock,
         })
@@ -322,13 +323,39 @@ impl Core {
     }
 
     /// Tells every sink of alerts (and forgets sinks that are gone).
-    pub fn deliver_alerts(&self, alerts: &[crate::hotlist::Alert]) {
+    pub fn deliver_alerts(&self, alerts: &[crate::hotlist::alert::Alert]) {
         if alerts.is_empty() {
             return;
         }
         if let Ok(mut sinks) = self.alert_sinks.lock() {
             sinks.retain(|sink| alerts.iter().all(sink));
         }
+    }
+
+    /// Appends the `key_rotation` audit entry a committed rotation asked for, if any (a
+    /// rotation interrupted after its commit gets its entry at the next open).
+    pub fn record_rotation_if_pending(&self) -> Result<()> {
+        let Some(b) = self
+            .store
+            .get(CF_META, crate::keystore::META_AUDIT_PENDING)?
+        else {
+            return Ok(());
+        };
+        let generation = u32::from_be_bytes(
+            b.as_slice()
+                .try_into()
+                .map_err(|_| Error::Damaged("the rotation marker is not 4 bytes".into()))?,
+        );
+        let mut entry =
+            crate::audit::entry::Entry::new(crate::audit::entry::EntryKind::KeyRotation);
+        entry.generation = Some(generation);
+        self.audit.append_with(
+            &self.store,
+            self.clock.now(),
+            vec![crate::audit::log::Pending::plain(entry)],
+            |batch, _| batch.delete(CF_META, crate::keystore::META_AUDIT_PENDING),
+        )?;
+        Ok(())
     }
 
     /// The audit log.

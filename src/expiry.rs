@@ -102,6 +102,10 @@ pub(crate) mod points {
 /// Runs expiry now: resumes interrupted expiries, then expires every epoch past retention
 /// and releases holds past their end date.
 pub(crate) fn run(core: &Core) -> Result<ExpiryReport> {
+    let _one_at_a_time = core
+        .expiry
+        .lock()
+        .map_err(|_| Error::Internal("expiry lock poisoned".into()))?;
     let mut report = ExpiryReport::default();
     let now = core.clock.now();
     let horizon = now.minus(core.policy().retention());
@@ -128,13 +132,6 @@ pub(crate) fn run(core: &Core) -> Result<ExpiryReport> {
     }
     report.hotlist_expired = crate::hotlist::expire_entries(core, now)?;
     core.set_next_expiry(next_due(core)?);
-    core.epochs_expired.fetch_add(
-        report.expired_epochs.len() as u64,
-        std::sync::atomic::Ordering::Relaxed,
-    );
-    if let Ok(mut log) = core.expiry_log.lock() {
-        log.absorb(&report);
-    }
     Ok(report)
 }
 
@@ -242,7 +239,12 @@ fn expire_epoch(core: &Core, epoch: Epoch, now: Timestamp) -> Result<(u64, u64)>
     };
 
     if journal.stage == Stage::Intent {
-        // 2. Destroy the keys (and the read counter), durably, before touching the data.
+        // 2. Destroy the keys (and the read counter), durably, before touching the data. No
+        // rotation may be re-wrapping keys meanwhile (it would write this one back).
+        let _key_writes = core
+            .key_writes
+            .read()
+            .map_err(|_| Error::Internal("key lock poisoned".into()))?;
         let mut next = journal.clone();
         next.stage = Stage::KeysDestroyed;
         let mut batch = core.store.batch();
@@ -317,15 +319,19 @@ fn collect_digests(core: &Core, cf: &str, key_label: &str) -> Result<DeletionDig
         windows.extend(windows_of(&wrapped));
     }
     if core.store.has_cf(cf) {
-        let mut n = 0;
-        core.store.scan_prefix(cf, b"", |k, v| {
-            windows.extend(windows_of(v));
-            if k.len() > DIGEST_WINDOW {
-                windows.push(k[k.len() - DIGEST_WINDOW..].to_vec());
-            }
-            n += 1;
-            Ok(n < SAMPLED_RECORDS)
-        })?;
+        // A sample of records (value and key) and of images, each kind on its own: image
+        // keys sort first and must not crowd the records out.
+        for (prefix, wanted) in [(b"R", SAMPLED_RECORDS), (b"I", SAMPLED_RECORDS / 2)] {
+            let mut n = 0;
+            core.store.scan_prefix(cf, prefix, |k, v| {
+                windows.extend(windows_of(v));
+                if k.len() > DIGEST_WINDOW {
+                    windows.push(k[k.len() - DIGEST_WINDOW..].to_vec());
+                }
+                n += 1;
+                Ok(n < wanted)
+            })?;
+        }
     }
     Ok(DeletionDigests::from_windows(DIGEST_WINDOW, &windows))
 }

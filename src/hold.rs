@@ -25,12 +25,12 @@ use crate::audit::log::Pending;
 use crate::core::Core;
 use crate::epoch::Timestamp;
 use crate::error::{Error, Result};
+use crate::gate::{Decided, RequestKind, decide_and_audit};
 use crate::keys::{EpochKeys, SecretKey};
 use crate::plate::{Plate, Region};
 use crate::policy::{CaseRequest, Decision};
 use crate::record::{ReadView, RecordBody};
 use crate::seal::{Binding, PlateTag, ReadId};
-use crate::search::{Decided, RequestKind, decide_and_audit};
 use crate::store::layout::{CF_HOLDS, CF_KEYS};
 use crate::store::{StoreBatch, prefix_successor};
 
@@ -375,6 +375,11 @@ pub(crate) fn release(
     entry.agency = by.agency.clone().map(|a| a.trim().to_ascii_uppercase());
     let prefix = reads_prefix(&cid);
     let end = prefix_successor(&prefix).unwrap_or_else(|| vec![0xff; 18]);
+    // No rotation may be re-wrapping keys meanwhile (it would write the case key back).
+    let key_writes = core
+        .key_writes
+        .read()
+        .map_err(|_| Error::Internal("key lock poisoned".into()))?;
     core.audit()?.append_with(
         &core.store,
         core.clock.now(),
@@ -386,6 +391,7 @@ pub(crate) fn release(
             Ok(())
         },
     )?;
+    drop(key_writes);
     // The deletes are durable; now make them physical.
     core.store.flush_all()?;
     core.store.compact_fully(CF_KEYS)?;

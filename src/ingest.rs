@@ -205,6 +205,7 @@ pub(crate) fn ingest(core: &Core, reads: Vec<NewRead>) -> Result<IngestReport> {
                             id: e.id,
                             case: e.case.clone(),
                             audit_seq: e.audit_seq,
+                            expires: e.expires,
                         },
                         read_id,
                         plate: v.plate.clone(),
@@ -224,7 +225,7 @@ pub(crate) fn ingest(core: &Core, reads: Vec<NewRead>) -> Result<IngestReport> {
             .aad(),
             &v.body.encode(),
         )?;
-        batch.put(cf, &layout::record_key(tag, read_id), &record)?;
+        batch.put(cf, &layout::record_key(&tag.0, &read_id.0), &record)?;
         if let Some(image) = &v.image {
             let sealed = k.data.seal(
                 &Binding::Image {
@@ -234,7 +235,7 @@ pub(crate) fn ingest(core: &Core, reads: Vec<NewRead>) -> Result<IngestReport> {
                 .aad(),
                 image,
             )?;
-            batch.put(cf, &layout::image_key(read_id), &sealed)?;
+            batch.put(cf, &layout::image_key(&read_id.0), &sealed)?;
         }
         stored.push(Stored {
             index: v.index,
@@ -290,7 +291,9 @@ fn write_with_alerts(
     now: Timestamp,
 ) -> Result<Vec<Alert>> {
     let _key_writes = core.key_writes.read().map_err(|_| poisoned())?;
-    let until = now.plus(Span::from_days(u64::from(core.policy().hold_max_days())));
+    // A matched read is evidence for the entry's case: held while the entry is in force and
+    // one retention period after, then released by expiry (a `hold add` can extend it).
+    let retention = core.policy().retention();
     let mut by_case: BTreeMap<&str, Vec<&Match>> = BTreeMap::new();
     for m in matches {
         by_case.entry(m.entry.case.as_str()).or_default().push(m);
@@ -311,6 +314,12 @@ fn write_with_alerts(
             })
             .collect();
         let seq = ms.first().map_or(0, |m| m.entry.audit_seq);
+        let until = ms
+            .iter()
+            .map(|m| m.entry.expires)
+            .max()
+            .unwrap_or(now)
+            .plus(retention);
         crate::hold::hold_in_batch(core, &mut batch, case, &groups, until, seq, now)?;
     }
     let mut hits: BTreeMap<[u8; 16], u64> = BTreeMap::new();

@@ -8,16 +8,25 @@
 //!
 //! ## Layout
 //!
-//! The modules form floors; every import points down:
+//! The modules form floors; imports point down or sideways within a floor, never up, and
+//! there are no cycles:
 //!
-//! - the public API: [`vault`];
-//! - operations: `ingest` (validate, canonicalise, seal, batch), `lookup` (per-epoch exact
-//!   plate read, crate-private);
-//! - rules and records: [`keys`] (master key, wrapping, epoch keys), [`seal`] (keyed plate
-//!   hashes, AEAD), [`record`] (reads and their sealed encoding), [`policy`] (who may search
-//!   for what), [`audit`] (the Merkle log);
-//! - the ground: [`store`] (the RocksDB layout; knows nothing of crypto or policy),
-//!   [`epoch`] (time, epochs, the high-water clock), [`plate`] (canonical plates).
+//! - the faces: the `platevault` binary (`src/cli/`) and `async_api`, both over [`vault`];
+//! - the public API: [`vault`] (open, ingest, search, expire, hold, hotlist, rotate);
+//! - operations: [`ingest`] (validate, canonicalise, seal, batch, match hotlists), `gate`
+//!   (the policy decision and its durable audit entry), [`search`], `lookup` (per-epoch
+//!   exact-plate read; crate-private), [`hold`], [`hotlist`], [`expiry`], [`rotation`],
+//!   [`review_check`], [`review`] (read-only verification), [`simulate`];
+//!   they share the open store's state in `core`, and `keystore` keeps the rotation state
+//!   of the wrapped keys;
+//! - rules and records: [`policy`] (who may search for what), [`audit`] (the Merkle log,
+//!   checkpoints, the report), [`keys`] (master key, wrapping, epoch keys), [`seal`] (keyed
+//!   plate tags, AES-256-GCM), [`record`] (reads and their sealed encoding), [`scan`] (raw
+//!   file scanning);
+//! - the ground: [`store`] (the RocksDB layout and header; knows nothing of crypto or
+//!   policy), [`epoch`] (time, epochs, the high-water clock), [`plate`] (canonical plates).
+//!
+//! See `docs/design.md` for the data paths and the locks.
 #![deny(unsafe_code)]
 #![deny(missing_docs)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]
@@ -27,10 +36,12 @@ mod core;
 pub mod epoch;
 mod error;
 pub mod expiry;
+mod gate;
 pub mod hold;
 pub mod hotlist;
 pub mod ingest;
 pub mod keys;
+mod keystore;
 mod lookup;
 pub mod plate;
 pub mod policy;
@@ -59,3 +70,8 @@ pub use rotation::RotationReport;
 pub use search::{SearchOutcome, SearchRequest};
 pub use store::{Durability, StoreTuning};
 pub use vault::{PolicyChange, StoreInfo, Vault, VaultOptions};
+
+/// The README's examples, compiled and run as doctests so that they stay true.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

@@ -14,7 +14,7 @@ use crate::epoch::Timestamp;
 use crate::error::{Error, Result};
 use crate::plate::{Plate, Region};
 use crate::record::{ReadView, RecordBody};
-use crate::seal::Binding;
+use crate::seal::{Binding, ReadId};
 use crate::store::layout;
 
 /// Finds every read of `(region, plate)` captured in `[from, to)` and still within retention.
@@ -49,10 +49,12 @@ pub(crate) fn lookup(
         let tag = keys.hash.plate_tag(region, plate);
         let mut found = Vec::new();
         core.store
-            .scan_prefix(&cf, &layout::record_prefix(tag), |key, value| {
-                let read_id = layout::read_id_of_record_key(key).ok_or_else(|| {
-                    Error::Damaged(format!("a record key in epoch {epoch} is malformed"))
-                })?;
+            .scan_prefix(&cf, &layout::record_prefix(&tag.0), |key, value| {
+                let read_id = layout::read_id_of_record_key(key)
+                    .map(ReadId)
+                    .ok_or_else(|| {
+                        Error::Damaged(format!("a record key in epoch {epoch} is malformed"))
+                    })?;
                 let aad = Binding::Record {
                     epoch,
                     read_id,
@@ -83,7 +85,7 @@ pub(crate) fn lookup(
                 let read_id = view.read_id;
                 let sealed = core
                     .store
-                    .get(&cf, &layout::image_key(read_id))?
+                    .get(&cf, &layout::image_key(&read_id.0))?
                     .ok_or_else(|| {
                         Error::Damaged(format!("the image of read {read_id} is missing"))
                     })?;

@@ -10,14 +10,13 @@
 //! The rate limit is counted from the audit log under the log's writer lock, so concurrent
 //! requests (threads or processes, one at a time per store) cannot slip past it.
 
-use crate::audit::entry::{Entry, EntryKind, Verdict};
-use crate::audit::log::{AuditLog, Pending, RATE_WINDOW};
+use crate::audit::entry::{Entry, EntryKind};
+use crate::audit::log::Pending;
 use crate::core::Core;
-use crate::epoch::Timestamp;
-use crate::error::{Error, Result};
+use crate::error::Result;
+use crate::gate::{RequestKind, decide_and_audit};
 use crate::lookup::lookup;
-use crate::plate::{Plate, Region};
-use crate::policy::{CaseRequest, Decision, DecisionContext, Policy, Purpose};
+use crate::policy::{CaseRequest, Decision};
 use crate::record::ReadView;
 
 /// A search: the case context, and whether to return image bytes.
@@ -61,125 +60,6 @@ impl SearchOutcome {
     }
 }
 
-/// The kind of request being decided: a plain search, a hold, a hotlist entry.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum RequestKind {
-    Search,
-    Hold,
-    Hotlist,
-}
-
-impl RequestKind {
-    fn entry_kind(self) -> EntryKind {
-        match self {
-            RequestKind::Search => EntryKind::Search,
-            RequestKind::Hold => EntryKind::HoldAdd,
-            RequestKind::Hotlist => EntryKind::HotlistAdd,
-        }
-    }
-}
-
-/// A decided, audited request.
-pub(crate) struct Decided {
-    pub audit_seq: u64,
-    pub decision: Decision,
-}
-
-/// Decides a request and makes its decision entry durable. `extra_check` may turn an allowed
-/// decision into a denial (a hold's end date, a hotlist entry's expiry) before it is audited.
-pub(crate) fn decide_and_audit(
-    core: &Core,
-    kind: RequestKind,
-    req: &CaseRequest,
-    until: Option<Timestamp>,
-    entry_id: Option<&str>,
-    extra_check: impl FnOnce(&Policy, Timestamp) -> Option<crate::policy::Denial>,
-) -> Result<Decided> {
-    if let (Some(from), Some(to)) = (req.from, req.to)
-        && from > to
-    {
-        return Err(Error::InvalidArgument(format!(
-            "the window starts ({from}) after it ends ({to})"
-        )));
-    }
-    let policy = core.policy();
-    let audit = core.audit()?;
-    let now = core.clock.now();
-    let agency_key = req.agency.trim().to_ascii_uppercase();
-    let requester_key = req.requester.trim().to_string();
-    let fingerprint = fingerprint_of(core, req)?;
-    let (audit_seq, decision) = audit.decide_then_append(&core.store, now, || {
-        let recent = AuditLog::attempts_since(
-            &core.store,
-            &agency_key,
-            &requester_key,
-            now.minus(RATE_WINDOW),
-        )?;
-        let mut decision = policy.decide(
-            req,
-            &DecisionContext {
-                now,
-                recent_attempts: recent,
-            },
-        );
-        if decision.is_allowed()
-            && let Some(denial) = extra_check(&policy, now)
-        {
-            decision = Decision::Denied(denial);
-        }
-        let mut entry = Entry::new(kind.entry_kind());
-        entry.requester = Some(requester_key.clone());
-        entry.agency = Some(agency_key.clone());
-        entry.case = Some(if policy.case_number_matches(&req.case_number) {
-            req.case_number.trim().to_string()
-        } else {
-            "<malformed>".into()
-        });
-        entry.offense = Some(sanitize_offense(&req.offense));
-        entry.purpose = Some(match req.purpose.trim().parse::<Purpose>() {
-            Ok(p) => p.as_str().to_string(),
-            Err(_) => "<unknown>".into(),
-        });
-        entry.fingerprint = fingerprint.map(hex::encode);
-        entry.warrant = req
-            .warrant
-            .as_ref()
-            .filter(|w| !w.trim().is_empty())
-            .map(|w| w.trim().chars().take(64).collect());
-        entry.until = until;
-        match &decision {
-            Decision::Allowed(g) => {
-                entry.entry_id = entry_id.map(str::to_string);
-                entry.decision = Some(Verdict::Allowed);
-                entry.reason = Some("allowed".into());
-                entry.from = Some(g.from());
-                entry.to = Some(g.to());
-                entry.withheld_before = g.withheld_before();
-            }
-            Decision::Denied(d) => {
-                entry.decision = Some(Verdict::Denied);
-                entry.reason = Some(d.code().into());
-                entry.from = req.from;
-                entry.to = req.to;
-            }
-        }
-        let pending = Pending {
-            entry,
-            payload: req
-                .justification
-                .as_ref()
-                .filter(|j| !j.trim().is_empty())
-                .cloned(),
-            fingerprint,
-        };
-        Ok((pending, decision))
-    })?;
-    Ok(Decided {
-        audit_seq,
-        decision,
-    })
-}
-
 /// The only read path.
 pub(crate) fn search(core: &Core, req: &SearchRequest) -> Result<SearchOutcome> {
     let decided = decide_and_audit(core, RequestKind::Search, &req.case, None, None, |_, _| {
@@ -204,12 +84,14 @@ pub(crate) fn search(core: &Core, req: &SearchRequest) -> Result<SearchOutcome> 
         req.with_images,
     );
     let held = match &found {
+        // Held reads outlive retention, so the retention clamp of the grant does not apply
+        // to them; the window asked for and the age tier's cut-off (no warrant) do.
         Ok(_) => crate::hold::held_reads(
             core,
             &req.case.case_number,
             grant.plate(),
             grant.region(),
-            req.case.from,
+            later(req.case.from, grant.withheld_before()),
             req.case.to,
             req.with_images,
         ),
@@ -244,6 +126,17 @@ pub(crate) fn search(core: &Core, req: &SearchRequest) -> Result<SearchOutcome> 
     })
 }
 
+/// The later of two optional instants.
+fn later(
+    a: Option<crate::epoch::Timestamp>,
+    b: Option<crate::epoch::Timestamp>,
+) -> Option<crate::epoch::Timestamp> {
+    match (a, b) {
+        (Some(x), Some(y)) => Some(x.max(y)),
+        (x, y) => x.or(y),
+    }
+}
+
 /// Adds held copies that the epoch lookup did not already return (a held read whose epoch
 /// still lives is returned once).
 pub(crate) fn merge_held(reads: &mut Vec<ReadView>, held: Vec<ReadView>) {
@@ -253,22 +146,4 @@ pub(crate) fn merge_held(reads: &mut Vec<ReadView>, held: Vec<ReadView>) {
         }
     }
     reads.sort_by_key(|v| (v.body.captured_at, v.read_id));
-}
-
-/// The audit fingerprint of the request's plate, when it is a valid plate and region.
-fn fingerprint_of(core: &Core, req: &CaseRequest) -> Result<Option<[u8; 32]>> {
-    let (Ok(plate), Ok(region)) = (Plate::parse(&req.plate), Region::parse(&req.region)) else {
-        return Ok(None);
-    };
-    Ok(Some(core.fingerprint(&region, &plate)?))
-}
-
-/// Offense codes are recorded as given only when they look like codes; anything else could
-/// be free text (and so could hold a plate).
-fn sanitize_offense(offense: &str) -> String {
-    let o = offense.trim().to_ascii_uppercase();
-    let ok = (1..=40).contains(&o.len())
-        && o.bytes()
-            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_');
-    if ok { o } else { "<malformed>".into() }
 }

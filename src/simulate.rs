@@ -56,10 +56,11 @@ impl SimConfig {
         self.end.minus(Span::from_days(u64::from(self.days)))
     }
 
-    /// How many commuter vehicles the city has (scaled to the traffic).
+    /// How many commuter vehicles the city has: enough that each is read about six times a
+    /// working day (two trips past three cameras).
     pub fn commuters(&self) -> u64 {
-        let per_day = self.reads / u64::from(self.days);
-        (per_day / 8).clamp(16, 200_000)
+        let per_day = self.reads as f64 * self.commuter_share / f64::from(self.days);
+        ((per_day / 6.0) as u64).clamp(8, 2_000_000)
     }
 }
 
@@ -195,9 +196,9 @@ impl Simulation {
             let micros = (hour as f64 + within) * 3_600_000_000.0;
             let captured_at = Timestamp::from_micros(start.as_micros() + micros as i64);
             let (plate, region, camera) = if rng.unit() < self.config.commuter_share {
-                // Commuters: a skewed choice (the first ones travel most), and each has a
-                // home stretch of a few cameras.
-                let c = ((rng.unit().powi(2)) * commuters as f64) as u64;
+                // Commuters: a mildly skewed choice (the first ones travel a little more), and
+                // each has a home stretch of a few cameras.
+                let c = (rng.unit().powf(1.3) * commuters as f64) as u64;
                 let (p, r) = vehicle(self.config.seed, 1, c);
                 let home = mix(self.config.seed, 2, c) % u64::from(self.config.cameras);
                 let cam = (home + rng.below(4)) % u64::from(self.config.cameras);

@@ -11,7 +11,8 @@
 //! run beside it.
 
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use crate::audit::entry::{Entry, EntryKind};
 use crate::audit::log::Pending;
@@ -127,6 +128,10 @@ pub struct StoreInfo {
 #[derive(Clone, Debug)]
 pub struct Vault {
     core: Arc<Core>,
+    /// Everything expiry did through this vault since the log was last taken.
+    expiry_log: Arc<Mutex<ExpiryReport>>,
+    /// Epochs expired since the vault was opened.
+    epochs_expired: Arc<AtomicU64>,
 }
 
 impl Vault {
@@ -140,9 +145,7 @@ impl Vault {
     ) -> Result<Vault> {
         prepare_empty_dir(dir)?;
         match create_inner(dir, master, policy, options) {
-            Ok(core) => Ok(Vault {
-                core: Arc::new(core),
-            }),
+            Ok(core) => Ok(Vault::from_core(core)),
             Err(e) => {
                 let _ = std::fs::remove_dir_all(dir);
                 Err(e)
@@ -153,11 +156,35 @@ impl Vault {
     /// Opens the store in `dir`. A wrong master key is refused before anything is written.
     /// An interrupted expiry is completed, and epochs past retention expire, before it returns.
     pub fn open(dir: &Path, master: &MasterKey, options: &VaultOptions) -> Result<Vault> {
-        let core = Core::open(dir, master, options.params(Access::ReadWrite))?;
-        expiry::run(&core)?;
-        Ok(Vault {
+        let vault = Vault::from_core(Core::open(dir, master, options.params(Access::ReadWrite))?);
+        vault.expire()?;
+        Ok(vault)
+    }
+
+    fn from_core(core: Core) -> Vault {
+        Vault {
             core: Arc::new(core),
-        })
+            expiry_log: Arc::new(Mutex::new(ExpiryReport::default())),
+            epochs_expired: Arc::new(AtomicU64::new(0)),
+        }
+    }
+
+    /// Records what an expiry run did, for [`Vault::take_expiry_log`].
+    fn note_expiry(&self, report: ExpiryReport) -> ExpiryReport {
+        self.epochs_expired
+            .fetch_add(report.expired_epochs.len() as u64, Ordering::Relaxed);
+        if let Ok(mut log) = self.expiry_log.lock() {
+            log.absorb(&report);
+        }
+        report
+    }
+
+    /// Runs expiry if the clock has reached a moment it has work to do.
+    fn expire_if_due(&self) -> Result<()> {
+        if let Some(report) = expiry::run_if_due(&self.core)? {
+            self.note_expiry(report);
+        }
+        Ok(())
     }
 
     /// Validates, seals and stores reads in one atomic batch; the report says exactly which
@@ -166,7 +193,7 @@ impl Vault {
     pub fn ingest(&self, reads: Vec<NewRead>) -> Result<IngestReport> {
         let report = ingest::ingest(&self.core, reads)?;
         self.core.deliver_alerts(&report.alerts);
-        expiry::run_if_due(&self.core)?;
+        self.expire_if_due()?;
         Ok(report)
     }
 
@@ -179,7 +206,7 @@ impl Vault {
     /// Runs expiry now: every epoch wholly past retention is crypto-shredded and removed,
     /// holds past their end date are released.
     pub fn expire(&self) -> Result<ExpiryReport> {
-        expiry::run(&self.core)
+        Ok(self.note_expiry(expiry::run(&self.core)?))
     }
 
     /// Adds a hotlist entry: `request` is decided and audited like a search, and `expires`
@@ -248,7 +275,7 @@ impl Vault {
         self.core.set_policy(policy.clone());
         // A shorter retention may have made epochs due.
         self.core.set_next_expiry(Timestamp::from_micros(i64::MIN));
-        expiry::run_if_due(&self.core)?;
+        self.expire_if_due()?;
         Ok(PolicyChange {
             old_hash: hex::encode(old.hash()),
             new_hash: hex::encode(policy.hash()),
@@ -268,9 +295,7 @@ impl Vault {
 
     /// Epochs expired since this vault was opened.
     pub fn epochs_expired_since_open(&self) -> u64 {
-        self.core
-            .epochs_expired
-            .load(std::sync::atomic::Ordering::Relaxed)
+        self.epochs_expired.load(Ordering::Relaxed)
     }
 
     /// How many epoch column families lookups have read since open: lets tests check that a
@@ -285,7 +310,7 @@ impl Vault {
     /// Everything expiry did in this vault (on open, during ingest, by [`Vault::expire`] or
     /// the background task) since the last call.
     pub fn take_expiry_log(&self) -> ExpiryReport {
-        match self.core.expiry_log.lock() {
+        match self.expiry_log.lock() {
             Ok(mut log) => std::mem::take(&mut *log),
             Err(_) => ExpiryReport::default(),
         }
@@ -322,7 +347,7 @@ impl Vault {
         let mut batch = self.core.store.batch();
         batch.put(CF_META, layout::META_CLOCK, &now.as_micros().to_be_bytes())?;
         self.core.store.write(batch, Durability::Sync)?;
-        expiry::run_if_due(&self.core)?;
+        self.expire_if_due()?;
         Ok(now)
     }
 
@@ -357,9 +382,10 @@ impl Vault {
         self.core.store.flush_all()
     }
 
-    /// Memory the store's shared caches and memtables use now, in bytes.
+    /// Memory the store's shared block cache holds now, in bytes; the memtables are charged
+    /// to it by the write buffer manager, so this covers them too.
     pub fn memory_usage(&self) -> usize {
-        self.core.store.cache_usage() + self.core.store.memtable_usage()
+        self.core.store.cache_usage()
     }
 
     /// The store's identity: its id and the public key that verifies its checkpoints.
@@ -708,7 +734,7 @@ mod tests {
         let mut records = Vec::new();
         v.core()
             .store
-            .scan_prefix(&cf, &record_prefix(tag), |k, val| {
+            .scan_prefix(&cf, &record_prefix(&tag.0), |k, val| {
                 records.push((k.to_vec(), val.to_vec()));
                 Ok(true)
             })

@@ -78,6 +78,52 @@ fn rate_prefix(agency: &str, requester: &str) -> Vec<u8> {
     k
 }
 
+/// The rate-limit index key of an entry, if it is a request naming agency and requester.
+pub fn rate_key_of(entry: &Entry) -> Option<Vec<u8>> {
+    if !entry.kind.is_request() {
+        return None;
+    }
+    let (Some(agency), Some(requester)) = (&entry.agency, &entry.requester) else {
+        return None;
+    };
+    let mut k = rate_prefix(agency, requester);
+    k.extend_from_slice(&entry.time.as_micros().to_be_bytes());
+    k.extend_from_slice(&entry.seq.to_be_bytes());
+    Some(k)
+}
+
+/// The reviewer-check index key of an entry's plate fingerprint.
+pub fn fingerprint_key(fingerprint: &[u8; 32], seq: u64) -> Vec<u8> {
+    let mut k = fingerprint_prefix(fingerprint).to_vec();
+    k.extend_from_slice(&seq.to_be_bytes());
+    k
+}
+
+/// True for the entry kinds whose plate fingerprint is indexed for the reviewer check.
+pub fn fingerprint_indexed(kind: crate::audit::entry::EntryKind) -> bool {
+    use crate::audit::entry::EntryKind;
+    matches!(
+        kind,
+        EntryKind::Search | EntryKind::HoldAdd | EntryKind::HotlistAdd
+    )
+}
+
+/// Calls `f` for every key of the rate-limit and fingerprint indexes.
+pub fn for_each_index_key(store: &Store, mut f: impl FnMut(&[u8])) -> Result<()> {
+    for prefix in [[PFX_RATE], [PFX_FINGERPRINT]] {
+        store.scan_prefix(CF_AUDIT, &prefix, |k, _| {
+            f(k);
+            Ok(true)
+        })?;
+    }
+    Ok(())
+}
+
+/// The stored sealed payload of an entry, if it still exists.
+pub fn stored_payload(store: &Store, seq: u64) -> Result<Option<Vec<u8>>> {
+    store.get(CF_AUDIT, &payload_key(seq))
+}
+
 fn fingerprint_prefix(fingerprint: &[u8; 32]) -> [u8; 33] {
     let mut k = [0u8; 33];
     k[0] = PFX_FINGERPRINT;
@@ -189,6 +235,15 @@ impl AuditLog {
         &self.origin
     }
 
+    /// The time of the last entry (None for an empty log).
+    pub fn last_time(&self) -> Option<Timestamp> {
+        self.writer
+            .lock()
+            .ok()
+            .filter(|w| w.frontier.size() > 0)
+            .map(|w| w.last_time)
+    }
+
     /// Number of entries.
     pub fn size(&self) -> u64 {
         self.writer.lock().map(|w| w.frontier.size()).unwrap_or(0)
@@ -292,18 +347,11 @@ impl AuditLog {
             for (level, index, hash) in frontier.append(&Blake3Hasher, leaf) {
                 batch.put(CF_AUDIT, &node_key(level, index), &hash)?;
             }
-            if entry.kind.is_request()
-                && let (Some(agency), Some(requester)) = (&entry.agency, &entry.requester)
-            {
-                let mut k = rate_prefix(agency, requester);
-                k.extend_from_slice(&time.as_micros().to_be_bytes());
-                k.extend_from_slice(&seq.to_be_bytes());
+            if let Some(k) = rate_key_of(&entry) {
                 batch.put(CF_AUDIT, &k, &[])?;
             }
             if let Some(fp) = &p.fingerprint {
-                let mut k = fingerprint_prefix(fp).to_vec();
-                k.extend_from_slice(&seq.to_be_bytes());
-                batch.put(CF_AUDIT, &k, &[])?;
+                batch.put(CF_AUDIT, &fingerprint_key(fp, seq), &[])?;
             }
             seqs.push(seq);
         }

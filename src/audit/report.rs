@@ -157,7 +157,8 @@ impl TransparencyReport {
             }
             r.last_entry = Some(time);
             let agency = e.agency.clone().unwrap_or_default();
-            let outside = !agency.is_empty() && agency != home;
+            // A request naming no agency is not the home agency's (the policy denies it).
+            let outside = agency != home;
             if e.kind.is_request() && e.kind != EntryKind::ReviewerCheck {
                 if e.decision == Some(Verdict::Denied)
                     && let Some(reason) = &e.reason

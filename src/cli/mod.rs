@@ -8,6 +8,7 @@
 
 mod audit;
 mod common;
+mod demo;
 mod expire;
 mod hold;
 mod hotlist;
@@ -17,6 +18,7 @@ mod keygen;
 mod policy;
 mod rotate;
 mod search;
+mod simulate;
 mod verify_deletion;
 
 use std::path::PathBuf;
@@ -74,6 +76,11 @@ enum Command {
         after_help = "Each line: {\"plate\":\"7KQ-X291\",\"region\":\"CO\",\"captured_at\":\"2026-11-29T08:15:00Z\",\"camera\":\"CAM-17\",\"lat\":39.74,\"lon\":-104.99,\"confidence\":0.93,\"image_b64\":\"...\"}\n(image_path instead of image_b64 reads the image from a file, relative to the input file's folder).\n\nExample:\n  platevault --store ./pv --master-key-file master.key ingest reads.jsonl --json"
     )]
     Ingest(ingest::Args),
+    /// Deterministic synthetic city traffic, ingested (or written as JSON Lines with --out).
+    #[command(
+        after_help = "Examples:\n  platevault --store ./sim --master-key-file master.key simulate --reads 200000 --days 30 --seed 7\n  platevault --now 2026-11-01T00:00:00Z simulate --reads 1000 --days 1 --out reads.jsonl"
+    )]
+    Simulate(simulate::Args),
     /// The only read path: an exact plate, tied to a case, decided by the policy and audited.
     #[command(
         after_help = "Example:\n  platevault search --plate 7KQX291 --region CO --case 2026-001234 --offense ROBBERY \\\n    --purpose investigation --requester DET-7 --agency CITY-PD --json\n\nExit 3 when the policy denies the search (the denial is audited too)."
@@ -111,6 +118,11 @@ enum Command {
         after_help = "Example:\n  platevault keygen --out new.key\n  platevault --store ./pv --master-key-file master.key rotate-master-key --new-key-file new.key\n\nA crash at any point leaves a store that one of the two keys opens."
     )]
     RotateMasterKey(rotate::Args),
+    /// The whole lifecycle on a temporary store with synthetic data, narrated.
+    #[command(
+        after_help = "Examples:\n  platevault demo\n  platevault demo --reads 50000 --dir ./demo-store"
+    )]
+    Demo(demo::Args),
 }
 
 pub(crate) fn parse_time(s: &str) -> Result<Timestamp, String> {
@@ -158,10 +170,19 @@ pub fn run() -> ExitCode {
         Command::Audit(c) => audit::run(&global, &out, c),
         Command::VerifyDeletion(a) => verify_deletion::run(&global, &out, a),
         Command::RotateMasterKey(a) => rotate::run(&global, &out, a),
+        Command::Simulate(a) => simulate::run(&global, &out, a),
+        Command::Demo(a) => demo::run(&global, &out, a),
     };
-    let result = result.and_then(|exit| global.after_command().map(|()| exit));
     match result {
-        Ok(exit) => exit.into(),
+        Ok(exit) => {
+            // The command's result is already printed: a failure of the key-file rotation
+            // that follows goes to standard error, so --json output stays one document.
+            if let Err(e) = global.after_command() {
+                eprintln!("error: {}", e.message);
+                return Exit::Internal.into();
+            }
+            exit.into()
+        }
         Err(err) => {
             out.error(&err);
             err.exit.into()

@@ -56,6 +56,23 @@ pub struct CheckpointInfo {
     pub key_name: String,
 }
 
+/// Opens the database read-only. A process writing the store may delete a file (an old
+/// MANIFEST, a compacted SST) between the moment the reader lists it and the moment it opens
+/// it; that is not damage, so the open is retried a few times before giving up. Once open,
+/// the reader holds every table file open (`max_open_files = -1`), so its view stays whole.
+fn open_beside_writer(path: &Path, tuning: StoreTuning) -> Result<Store> {
+    let mut attempt = 0;
+    loop {
+        match Store::open(path, tuning, Access::ReadOnly) {
+            Err(e) if attempt < 20 && e.to_string().contains("No such file or directory") => {
+                attempt += 1;
+                std::thread::sleep(std::time::Duration::from_millis(25 * attempt));
+            }
+            other => return other,
+        }
+    }
+}
+
 impl Review {
     /// Opens the store at `dir` read-only. Needs no master key and takes no lock.
     pub fn open(dir: &Path) -> Result<Review> {
@@ -67,7 +84,7 @@ impl Review {
             epoch_write_buffer_bytes: 4 << 20,
             ..StoreTuning::default()
         };
-        let store = Store::open(&dir.join(DB_DIR), small, Access::ReadOnly)?;
+        let store = open_beside_writer(&dir.join(DB_DIR), small)?;
         let pk = store
             .get(CF_META, layout::META_PUBLIC_KEY)?
             .ok_or_else(|| Error::Damaged("the store has no checkpoint public key".into()))?;

@@ -116,6 +116,7 @@ impl Review {
         let mut root_at_theirs: Option<Hash> = None;
         let mut last_time = Timestamp::from_micros(i64::MIN);
         let mut problem: Option<String> = None;
+        let mut expected_index = KeySum::default();
         let walked = log::for_each_entry_bytes(self.store(), |seq, bytes| {
             if problem.is_some() {
                 return Ok(());
@@ -147,6 +148,30 @@ impl Review {
                 return Ok(());
             }
             last_time = entry.time;
+            if let Some(digest) = &entry.payload {
+                match log::stored_payload(self.store(), seq) {
+                    // A shredded payload is gone by design; a present one must match.
+                    Ok(Some(sealed)) if blake3::hash(&sealed).to_hex().as_str() != digest => {
+                        problem = Some(format!(
+                            "the sealed payload of entry {seq} does not match the digest the entry commits to"
+                        ));
+                        return Ok(());
+                    }
+                    Ok(_) => {}
+                    Err(e) => {
+                        problem = Some(e.to_string());
+                        return Ok(());
+                    }
+                }
+            }
+            if let Some(k) = log::rate_key_of(&entry) {
+                expected_index.add(&k);
+            }
+            if log::fingerprint_indexed(entry.kind)
+                && let Some(fp) = entry.fingerprint.as_deref().and_then(hash_hex)
+            {
+                expected_index.add(&log::fingerprint_key(&fp, seq));
+            }
             for (level, index, hash) in frontier.append(&h, h.hash_leaf(bytes)) {
                 match nodes.node(level, index) {
                     Ok(stored) if stored == hash => {}
@@ -176,6 +201,17 @@ impl Review {
         report.root = hex::encode(root);
         if let Some(p) = problem {
             return Ok(fail(report, p));
+        }
+
+        // The rate-limit and reviewer indexes must hold exactly the keys the entries imply:
+        // a deleted index key would hide a search from `audit searched` or reset a rate limit.
+        let mut stored_index = KeySum::default();
+        log::for_each_index_key(self.store(), |k| stored_index.add(k))?;
+        if stored_index != expected_index {
+            return Ok(fail(
+                report,
+                "the rate-limit or reviewer index does not match the entries: index records were removed, added or changed".into(),
+            ));
         }
 
         // The store's own signed tree head must match the entries.
@@ -289,6 +325,31 @@ impl Review {
     }
 }
 
+/// An order-independent digest of a set of keys: the lane-wise sum of their BLAKE3 hashes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct KeySum {
+    lanes: [u64; 4],
+    count: u64,
+}
+
+impl KeySum {
+    fn add(&mut self, key: &[u8]) {
+        let h = blake3::hash(key);
+        for (lane, chunk) in self.lanes.iter_mut().zip(h.as_bytes().chunks_exact(8)) {
+            let mut b = [0u8; 8];
+            b.copy_from_slice(chunk);
+            *lane = lane.wrapping_add(u64::from_le_bytes(b));
+        }
+        self.count += 1;
+    }
+}
+
+fn hash_hex(text: &str) -> Option<Hash> {
+    let mut out = [0u8; 32];
+    hex::decode_to_slice(text, &mut out).ok()?;
+    Some(out)
+}
+
 fn fail(mut report: VerifyReport, problem: String) -> VerifyReport {
     report.ok = false;
     report.problem = Some(problem);
@@ -351,7 +412,15 @@ pub fn check_inclusion(
         .collect::<std::result::Result<Vec<_>, _>>()?;
     verify_inclusion(&h, proof.seq, proof.tree_size, &leaf, &path, &cp.root)
         .map_err(|e| ProofCheckError::Path(e.to_string()))?;
-    Entry::decode(proof.seq, &entry).map_err(|e| ProofCheckError::Path(e.to_string()))
+    let decoded =
+        Entry::decode(proof.seq, &entry).map_err(|e| ProofCheckError::Path(e.to_string()))?;
+    if decoded.seq != proof.seq {
+        return Err(ProofCheckError::Path(format!(
+            "the entry says it is entry {}, the proof says {}",
+            decoded.seq, proof.seq
+        )));
+    }
+    Ok(decoded)
 }
 
 fn hash_of(text: &str, what: &'static str) -> std::result::Result<Hash, ProofCheckError> {

@@ -1,22 +1,32 @@
 //! The key layout: which column family holds what, and how its keys are spelled.
 //!
 //! ```text
-//! column family     key                                       value
-//! ───────────────   ───────────────────────────────────────   ──────────────────────────────
-//! meta              b"clock"                                  i64 BE µs: the high-water clock
-//!                   b"policy"                                 the policy, TOML text
-//!                   b"public_key"                             checkpoint signer's public key
-//!                   b"count/" epoch-name                      u64 BE: reads in the epoch
-//!                   b"expiry/" epoch-name                     expiry journal (resumable)
-//! keys              b"epoch/" epoch-name                      wrapped (hash key, data key)
-//!                   b"audit" | b"signing" | b"hotlist"        wrapped long-lived keys
-//!                   b"hold/" case-id                          wrapped case key of a hold
-//! audit             b"e" seq BE8                              audit entry (canonical bytes)
-//!                   b"n" level u8, index BE8                  Merkle node hash (32 B)
-//!                   b"p" seq BE8                              sealed justification payload
-//!                   b"c"                                      latest signed checkpoint
-//! epoch-<name>      b"R" plate-tag 16B, read-id 16B           sealed record (metadata)
-//!                   b"I" read-id 16B                          sealed image (a blob file)
+//! column family   key                                         value
+//! ─────────────   ─────────────────────────────────────────   ─────────────────────────────────
+//! meta            "clock"                                     i64 BE µs: the high-water clock
+//!                 "policy"                                    the policy, canonical TOML
+//!                 "public_key"                                checkpoint signer's Ed25519 key
+//!                 "count/" epoch-name                         u64 BE: reads in the epoch
+//!                 "expiry/" epoch-name                        expiry journal (JSON, resumable)
+//!                 "key_generation" | "rotation" |             master-key rotation state
+//!                 "rotation_audit_pending"                    (see keystore)
+//! keys            "epoch/" epoch-name                         wrapped (hash key, data key)
+//!                 "audit/fingerprint" | "audit/payload" |     wrapped long-lived keys
+//!                 "audit/signing" | "hotlist"
+//!                 "hold/" case-id-hex                         wrapped case keys of a hold
+//!                 "next/" label                               a rotation's prepared copy
+//! audit           "e" seq BE8                                 entry (canonical bytes)
+//!                 "n" level u8, index BE8                     Merkle node hash (32 B)
+//!                 "p" seq BE8                                 sealed justification or alert
+//!                 "r" len agency len requester time seq       rate-limit index (empty value)
+//!                 "f" fingerprint 32B, seq BE8                reviewer-check index (empty)
+//!                 "c"                                         latest signed checkpoint
+//! holds           "M" case-id 16B                             hold metadata (JSON)
+//!                 "H" case-id 16B, tag 16B, read-id 16B       held read, sealed under the case
+//! hotlist         "E" entry-id 16B                            sealed entry (plate, case, ...)
+//!                 "N" entry-id 16B                            u64 BE hit count
+//! epoch-<name>    "R" plate-tag 16B, read-id 16B              sealed record (metadata)
+//!                 "I" read-id 16B                             sealed image (in a blob file)
 //! ```
 //!
 //! Keys carry no bits derived from the capture time beyond the epoch (which the column
@@ -24,7 +34,6 @@
 //! are big-endian so that keys sort by them.
 
 use crate::epoch::Epoch;
-use crate::seal::{PlateTag, ReadId};
 
 /// Name of the column family of store metadata.
 pub const CF_META: &str = "meta";
@@ -54,38 +63,38 @@ pub fn epoch_name_of_cf(cf: &str) -> Option<&str> {
     cf.strip_prefix(EPOCH_CF_PREFIX)
 }
 
-/// Key of a read's sealed record: `R || tag || read id`.
-pub fn record_key(tag: PlateTag, read_id: ReadId) -> [u8; 33] {
+/// Key of a read's sealed record: `R || plate tag || read id` (16 bytes each).
+pub fn record_key(tag: &[u8; 16], read_id: &[u8; 16]) -> [u8; 33] {
     let mut k = [0u8; 33];
     k[0] = b'R';
-    k[1..17].copy_from_slice(&tag.0);
-    k[17..].copy_from_slice(&read_id.0);
+    k[1..17].copy_from_slice(tag);
+    k[17..].copy_from_slice(read_id);
     k
 }
 
 /// The prefix that finds every record of one plate tag: `R || tag`.
-pub fn record_prefix(tag: PlateTag) -> [u8; RECORD_PREFIX_LEN] {
+pub fn record_prefix(tag: &[u8; 16]) -> [u8; RECORD_PREFIX_LEN] {
     let mut k = [0u8; RECORD_PREFIX_LEN];
     k[0] = b'R';
-    k[1..].copy_from_slice(&tag.0);
+    k[1..].copy_from_slice(tag);
     k
 }
 
 /// The read id at the end of a record key, if the key is one.
-pub fn read_id_of_record_key(key: &[u8]) -> Option<ReadId> {
+pub fn read_id_of_record_key(key: &[u8]) -> Option<[u8; 16]> {
     if key.len() != 33 || key[0] != b'R' {
         return None;
     }
     let mut id = [0u8; 16];
     id.copy_from_slice(&key[17..]);
-    Some(ReadId(id))
+    Some(id)
 }
 
 /// Key of a read's sealed image: `I || read id`.
-pub fn image_key(read_id: ReadId) -> [u8; 17] {
+pub fn image_key(read_id: &[u8; 16]) -> [u8; 17] {
     let mut k = [0u8; 17];
     k[0] = b'I';
-    k[1..].copy_from_slice(&read_id.0);
+    k[1..].copy_from_slice(read_id);
     k
 }
 
@@ -113,12 +122,12 @@ mod tests {
 
     #[test]
     fn record_keys_share_the_tag_prefix_and_give_back_the_read_id() {
-        let tag = PlateTag([3; 16]);
-        let id = ReadId([9; 16]);
-        let k = record_key(tag, id);
-        assert!(k.starts_with(&record_prefix(tag)));
+        let tag = [3; 16];
+        let id = [9; 16];
+        let k = record_key(&tag, &id);
+        assert!(k.starts_with(&record_prefix(&tag)));
         assert_eq!(read_id_of_record_key(&k), Some(id));
-        assert_eq!(read_id_of_record_key(&image_key(id)), None);
+        assert_eq!(read_id_of_record_key(&image_key(&id)), None);
     }
 
     #[test]

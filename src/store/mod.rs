@@ -457,9 +457,12 @@ fn poisoned() -> Error {
 
 fn shared_resources(tuning: &StoreTuning) -> (Cache, WriteBufferManager) {
     let cache = Cache::new_lru_cache(tuning.block_cache_bytes);
+    // No write stalls: past the cap the manager makes RocksDB flush the largest memtables.
+    // (With stalls allowed, every live epoch's first arena block counts toward the cap, and
+    // a few dozen epochs can stall writes for good with nothing left to flush.)
     let wbm = WriteBufferManager::new_write_buffer_manager_with_cache(
         tuning.write_buffer_total_bytes,
-        true,
+        false,
         cache.clone(),
     );
     (cache, wbm)
@@ -520,6 +523,9 @@ fn epoch_cf_options(cache: &Cache, tuning: &StoreTuning) -> Options {
     o.set_compression_type(DBCompressionType::None);
     o.set_write_buffer_size(tuning.epoch_write_buffer_bytes);
     o.set_max_write_buffer_number(2);
+    // A memtable reserves memory an arena block at a time (by default an eighth of the write
+    // buffer): small blocks keep idle epochs cheap.
+    o.set_arena_block_size(1 << 20);
     o.set_prefix_extractor(SliceTransform::create_fixed_prefix(RECORD_PREFIX_LEN));
     o.set_memtable_prefix_bloom_ratio(0.1);
     o.set_block_based_table_factory(&table_options(cache, true));

@@ -20,9 +20,10 @@
 //! in the same synced batch as the read itself. Entries expire by themselves and can be
 //! removed early; both are audited.
 
-use std::collections::HashMap;
-use std::fmt;
-use std::sync::Arc;
+pub(crate) mod alert;
+pub(crate) mod index;
+
+pub use alert::Alert;
 
 use serde::{Deserialize, Serialize};
 
@@ -31,13 +32,14 @@ use crate::audit::log::Pending;
 use crate::core::Core;
 use crate::epoch::{Epoch, Timestamp};
 use crate::error::{Error, Result};
+use crate::gate::{Decided, RequestKind, decide_and_audit};
 use crate::hold::ReleaseBy;
 use crate::keys::{EpochKeys, LABEL_HOTLIST};
 use crate::plate::{Plate, Region};
 use crate::policy::{CaseRequest, Decision};
-use crate::seal::{Binding, PlateTag, SealKey, fast_random};
-use crate::search::{Decided, RequestKind, decide_and_audit};
+use crate::seal::{Binding, SealKey, fast_random};
 use crate::store::layout::CF_HOTLIST;
+use index::{EpochIndex, LiveEntry};
 
 /// A hotlist entry as `hotlist list` shows it: no plate.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -83,35 +85,6 @@ impl HotlistOutcome {
     }
 }
 
-/// A hotlist match: a read of a listed plate passed a camera.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Alert {
-    /// The matched read.
-    pub read_id: String,
-    /// The entry's case.
-    pub case: String,
-    /// When the read was captured.
-    pub captured_at: Timestamp,
-    /// The camera.
-    pub camera: String,
-    /// The entry that matched.
-    pub entry_id: String,
-    /// The `hotlist_alert` audit entry.
-    #[serde(default)]
-    pub audit_seq: u64,
-}
-
-impl fmt::Debug for Alert {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Alert")
-            .field("read_id", &self.read_id)
-            .field("case", &self.case)
-            .field("entry_id", &self.entry_id)
-            .field("audit_seq", &self.audit_seq)
-            .finish()
-    }
-}
-
 /// The sealed content of an entry.
 #[derive(Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -133,36 +106,7 @@ pub(crate) struct EntryRef {
     pub id: [u8; 16],
     pub case: String,
     pub audit_seq: u64,
-}
-
-/// A live entry, opened, for matching.
-pub(crate) struct LiveEntry {
-    pub id: [u8; 16],
-    pub plate: Plate,
-    pub region: Region,
-    pub case: String,
     pub expires: Timestamp,
-    pub audit_seq: u64,
-}
-
-/// The in-memory matching state: live entries and, per epoch, their tags.
-#[derive(Default)]
-pub(crate) struct HotlistCache {
-    loaded: bool,
-    entries: Arc<Vec<LiveEntry>>,
-    by_epoch: HashMap<Epoch, Arc<HashMap<PlateTag, Vec<usize>>>>,
-}
-
-impl fmt::Debug for HotlistCache {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "HotlistCache({} entries)", self.entries.len())
-    }
-}
-
-/// One epoch's matching index.
-pub(crate) struct EpochIndex {
-    pub entries: Arc<Vec<LiveEntry>>,
-    pub tags: Arc<HashMap<PlateTag, Vec<usize>>>,
 }
 
 fn entry_key(id: &[u8; 16]) -> Vec<u8> {
@@ -237,8 +181,8 @@ fn info(core: &Core, id: &[u8; 16], e: &StoredEntry) -> Result<HotlistEntryInfo>
 
 /// Forgets the matching index (entries changed).
 pub(crate) fn invalidate(core: &Core) {
-    if let Ok(mut cache) = core.hotlist.lock() {
-        *cache = HotlistCache::default();
+    if let Ok(mut index) = core.hotlist.lock() {
+        index.invalidate();
     }
 }
 
@@ -325,6 +269,8 @@ fn remove_with(core: &Core, id: &[u8; 16], by: &ReleaseBy, kind: EntryKind) -> R
         },
     )?;
     invalidate(core);
+    // Make the removal physical: retire the WAL that held the entry, compact its SST away.
+    core.store.flush_all()?;
     core.store.compact_fully(CF_HOTLIST)?;
     Ok(true)
 }
@@ -357,54 +303,32 @@ pub(crate) fn next_expiry(core: &Core) -> Result<Option<Timestamp>> {
 
 /// The matching index of an epoch (built on first use after a change).
 pub(crate) fn index_for(core: &Core, epoch: Epoch, keys: &EpochKeys) -> Result<Option<EpochIndex>> {
-    let mut cache = core
+    let mut index = core
         .hotlist
         .lock()
         .map_err(|_| Error::Internal("hotlist lock poisoned".into()))?;
-    if !cache.loaded {
-        let mut entries = Vec::new();
-        for (id, e) in load(core)? {
-            let (Ok(plate), Ok(region)) = (Plate::parse(&e.plate), Region::parse(&e.region)) else {
-                return Err(Error::Damaged(format!(
-                    "hotlist entry {} holds an invalid plate or region",
-                    hex::encode(id)
-                )));
-            };
-            entries.push(LiveEntry {
-                id,
-                plate,
-                region,
-                case: e.case,
-                expires: e.expires,
-                audit_seq: e.audit_seq,
-            });
-        }
-        cache.entries = Arc::new(entries);
-        cache.by_epoch.clear();
-        cache.loaded = true;
-    }
-    if cache.entries.is_empty() {
-        return Ok(None);
-    }
-    let tags = match cache.by_epoch.get(&epoch) {
-        Some(t) => Arc::clone(t),
-        None => {
-            let mut map: HashMap<PlateTag, Vec<usize>> =
-                HashMap::with_capacity(cache.entries.len());
-            for (i, e) in cache.entries.iter().enumerate() {
-                map.entry(keys.hash.plate_tag(&e.region, &e.plate))
-                    .or_default()
-                    .push(i);
-            }
-            let map = Arc::new(map);
-            cache.by_epoch.insert(epoch, Arc::clone(&map));
-            map
-        }
-    };
-    Ok(Some(EpochIndex {
-        entries: Arc::clone(&cache.entries),
-        tags,
-    }))
+    index.for_epoch(epoch, keys, || {
+        load(core)?
+            .into_iter()
+            .map(|(id, e)| {
+                let (Ok(plate), Ok(region)) = (Plate::parse(&e.plate), Region::parse(&e.region))
+                else {
+                    return Err(Error::Damaged(format!(
+                        "hotlist entry {} holds an invalid plate or region",
+                        hex::encode(id)
+                    )));
+                };
+                Ok(LiveEntry {
+                    id,
+                    plate,
+                    region,
+                    case: e.case,
+                    expires: e.expires,
+                    audit_seq: e.audit_seq,
+                })
+            })
+            .collect()
+    })
 }
 
 /// Every alert so far (from the audit log), optionally since a time; needs the master key

@@ -1,0 +1,179 @@
+//! The policy gate: every case-tied request (a search, a hold, a hotlist entry) is decided
+//! by the policy and its decision made durable in the audit log, before anything else.
+//!
+//! [`decide_and_audit`] counts the requester's recent attempts from the audit log and
+//! appends the decision entry under the log's writer lock, so concurrent requests cannot slip
+//! past the rate limit. It records what was asked in a form that cannot carry a plate: the
+//! plate only as its keyed fingerprint, free text (the justification) only in the sealed
+//! payload, and any other field that is malformed or contains the searched plate replaced by
+//! a marker. Search, hold and hotlist build on it; none of them builds on another's gate.
+
+use crate::audit::entry::{Entry, EntryKind, Verdict};
+use crate::audit::log::{AuditLog, Pending, RATE_WINDOW};
+use crate::core::Core;
+use crate::epoch::Timestamp;
+use crate::error::{Error, Result};
+use crate::plate::{Plate, Region};
+use crate::policy::{CaseRequest, Decision, DecisionContext, Policy, Purpose};
+
+/// Longest requester, agency or warrant id recorded in the audit log.
+pub const MAX_ID_CHARS: usize = 64;
+
+/// The kind of request being decided: a plain search, a hold, a hotlist entry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum RequestKind {
+    Search,
+    Hold,
+    Hotlist,
+}
+
+impl RequestKind {
+    fn entry_kind(self) -> EntryKind {
+        match self {
+            RequestKind::Search => EntryKind::Search,
+            RequestKind::Hold => EntryKind::HoldAdd,
+            RequestKind::Hotlist => EntryKind::HotlistAdd,
+        }
+    }
+}
+
+/// A decided, audited request.
+pub(crate) struct Decided {
+    pub audit_seq: u64,
+    pub decision: Decision,
+}
+
+/// Decides a request and makes its decision entry durable. `extra_check` may turn an allowed
+/// decision into a denial (a hold's end date, a hotlist entry's expiry) before it is audited.
+pub(crate) fn decide_and_audit(
+    core: &Core,
+    kind: RequestKind,
+    req: &CaseRequest,
+    until: Option<Timestamp>,
+    entry_id: Option<&str>,
+    extra_check: impl FnOnce(&Policy, Timestamp) -> Option<crate::policy::Denial>,
+) -> Result<Decided> {
+    if let (Some(from), Some(to)) = (req.from, req.to)
+        && from > to
+    {
+        return Err(Error::InvalidArgument(format!(
+            "the window starts ({from}) after it ends ({to})"
+        )));
+    }
+    let policy = core.policy();
+    let audit = core.audit()?;
+    let now = core.clock.now();
+    let plate = Plate::parse(&req.plate).ok();
+    let agency_key = screen(&id(&req.agency).to_ascii_uppercase(), plate.as_ref());
+    let requester_key = screen(&id(&req.requester), plate.as_ref());
+    let fingerprint = fingerprint_of(core, req)?;
+    let (audit_seq, decision) = audit.decide_then_append(&core.store, now, || {
+        let recent = AuditLog::attempts_since(
+            &core.store,
+            &agency_key,
+            &requester_key,
+            now.minus(RATE_WINDOW),
+        )?;
+        let mut decision = policy.decide(
+            req,
+            &DecisionContext {
+                now,
+                recent_attempts: recent,
+            },
+        );
+        if decision.is_allowed()
+            && let Some(denial) = extra_check(&policy, now)
+        {
+            decision = Decision::Denied(denial);
+        }
+        let mut entry = Entry::new(kind.entry_kind());
+        entry.requester = Some(requester_key.clone());
+        entry.agency = Some(agency_key.clone());
+        entry.case = Some(if policy.case_number_matches(&req.case_number) {
+            screen(req.case_number.trim(), plate.as_ref())
+        } else {
+            "<malformed>".into()
+        });
+        entry.offense = Some(screen(&sanitize_offense(&req.offense), plate.as_ref()));
+        entry.purpose = Some(match req.purpose.trim().parse::<Purpose>() {
+            Ok(p) => p.as_str().to_string(),
+            Err(_) => "<unknown>".into(),
+        });
+        entry.fingerprint = fingerprint.map(hex::encode);
+        entry.warrant = req
+            .warrant
+            .as_ref()
+            .filter(|w| !w.trim().is_empty())
+            .map(|w| screen(&id(w), plate.as_ref()));
+        entry.until = until;
+        match &decision {
+            Decision::Allowed(g) => {
+                entry.entry_id = entry_id.map(str::to_string);
+                entry.decision = Some(Verdict::Allowed);
+                entry.reason = Some("allowed".into());
+                entry.from = Some(g.from());
+                entry.to = Some(g.to());
+                entry.withheld_before = g.withheld_before();
+            }
+            Decision::Denied(d) => {
+                entry.decision = Some(Verdict::Denied);
+                entry.reason = Some(d.code().into());
+                entry.from = req.from;
+                entry.to = req.to;
+            }
+        }
+        let pending = Pending {
+            entry,
+            payload: req
+                .justification
+                .as_ref()
+                .filter(|j| !j.trim().is_empty())
+                .cloned(),
+            fingerprint,
+        };
+        Ok((pending, decision))
+    })?;
+    Ok(Decided {
+        audit_seq,
+        decision,
+    })
+}
+
+/// The audit fingerprint of the request's plate, when it is a valid plate and region.
+fn fingerprint_of(core: &Core, req: &CaseRequest) -> Result<Option<[u8; 32]>> {
+    let (Ok(plate), Ok(region)) = (Plate::parse(&req.plate), Region::parse(&req.region)) else {
+        return Ok(None);
+    };
+    Ok(Some(core.fingerprint(&region, &plate)?))
+}
+
+/// An id as recorded: trimmed, at most [`MAX_ID_CHARS`] characters.
+fn id(text: &str) -> String {
+    text.trim().chars().take(MAX_ID_CHARS).collect()
+}
+
+/// A recorded field that spells the searched plate (in any spacing or case) is replaced by a
+/// marker, so that a plate typed into the wrong field never reaches the audit log.
+pub(crate) fn screen(field: &str, plate: Option<&Plate>) -> String {
+    if let Some(p) = plate {
+        let folded: String = field
+            .chars()
+            .filter(|c| c.is_alphanumeric())
+            .flat_map(char::to_uppercase)
+            .collect();
+        if folded.contains(p.expose()) {
+            return "<redacted: contained the plate>".into();
+        }
+    }
+    field.to_string()
+}
+
+/// Offense codes are recorded as given only when they look like codes; anything else could
+/// be free text (and so could hold a plate).
+fn sanitize_offense(offense: &str) -> String {
+    let o = offense.trim().to_ascii_uppercase();
+    let ok = (1..=40).contains(&o.len())
+        && o.bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_');
+    if ok { o } else { "<malformed>".into() }
+}

@@ -1,0 +1,39 @@
+//! A hotlist alert: what a listed plate passing a camera raises.
+//!
+//! Delivered to subscribers, and recorded in the sealed payload of a `hotlist_alert` audit
+//! entry (read id, time and camera are read metadata: they never sit in clear in the log).
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::epoch::Timestamp;
+
+/// A hotlist match: a read of a listed plate passed a camera.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Alert {
+    /// The matched read.
+    pub read_id: String,
+    /// The entry's case.
+    pub case: String,
+    /// When the read was captured.
+    pub captured_at: Timestamp,
+    /// The camera.
+    pub camera: String,
+    /// The entry that matched.
+    pub entry_id: String,
+    /// The `hotlist_alert` audit entry.
+    #[serde(default)]
+    pub audit_seq: u64,
+}
+
+impl fmt::Debug for Alert {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Alert")
+            .field("read_id", &self.read_id)
+            .field("case", &self.case)
+            .field("entry_id", &self.entry_id)
+            .field("audit_seq", &self.audit_seq)
+            .finish()
+    }
+}

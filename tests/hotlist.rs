@@ -1,0 +1,314 @@
+//! Hotlists: a listed plate passing a camera raises exactly one alert per read, held for the
+//! entry's case; unlisted, expired and removed entries raise none; refusals (prohibited
+//! offense, outside agency without an MOU, prohibited justification, expiry beyond policy)
+//! are each audited; and no raw file of the store ever holds a hotlist plate in plaintext.
+
+use platevault::audit::entry::EntryKind;
+use platevault::review::Review;
+use platevault::scan::{Needle, scan_dir};
+use platevault::{
+    CaseRequest, MasterKey, NewRead, Policy, ReleaseBy, Timestamp, Vault, VaultOptions,
+};
+
+const T0: &str = "2026-11-01T00:00:00Z";
+
+fn t(s: &str) -> Timestamp {
+    Timestamp::parse_rfc3339(s).expect("time")
+}
+
+fn store() -> (tempfile::TempDir, std::path::PathBuf, Vault) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("store");
+    let key = MasterKey::generate().expect("key");
+    let vault = Vault::create(
+        &path,
+        &key,
+        &Policy::default_policy(),
+        &VaultOptions::new().simulated_clock(t(T0)),
+    )
+    .expect("create");
+    (dir, path, vault)
+}
+
+fn request(plate: &str, case: &str) -> CaseRequest {
+    CaseRequest {
+        plate: plate.into(),
+        region: "CO".into(),
+        case_number: case.into(),
+        offense: "STOLEN_VEHICLE".into(),
+        purpose: "stolen-vehicle".into(),
+        requester: "DET-7".into(),
+        agency: "CITY-PD".into(),
+        ..CaseRequest::default()
+    }
+}
+
+fn read(plate: &str, at: &str, camera: &str) -> NewRead {
+    NewRead {
+        plate: plate.into(),
+        region: "CO".into(),
+        captured_at: Some(t(at)),
+        camera: camera.into(),
+        lat: Some(39.74),
+        lon: Some(-104.99),
+        ..NewRead::default()
+    }
+}
+
+fn kinds(path: &std::path::Path) -> Vec<EntryKind> {
+    Review::open(path)
+        .expect("review")
+        .entries()
+        .expect("entries")
+        .into_iter()
+        .map(|e| e.kind)
+        .collect()
+}
+
+#[test]
+fn a_listed_plate_raises_one_alert_per_read_and_is_held() {
+    let (_dir, path, vault) = store();
+    let added = vault
+        .hotlist_add(
+            &request("HOT1234", "2026-000111"),
+            t("2026-11-20T00:00:00Z"),
+        )
+        .expect("add");
+    assert_eq!(added.reason_code(), "allowed");
+    let entry = added.entry.expect("entry");
+    let alerts_rx = vault.subscribe_alerts();
+
+    let report = vault
+        .ingest(vec![
+            read("HOT-1234", "2026-10-31T08:00:00Z", "CAM-1"),
+            read("COLD999", "2026-10-31T08:01:00Z", "CAM-1"),
+            read("hot1234", "2026-10-31T09:00:00Z", "CAM-2"),
+            NewRead {
+                region: "WY".into(),
+                ..read("HOT1234", "2026-10-31T10:00:00Z", "CAM-3")
+            },
+        ])
+        .expect("ingest");
+    assert_eq!(report.stored.len(), 4);
+    assert_eq!(
+        report.alerts.len(),
+        2,
+        "two reads of the listed plate and region"
+    );
+    let delivered: Vec<_> = alerts_rx.try_iter().collect();
+    assert_eq!(delivered.len(), 2, "subscribers get each alert once");
+    let mut cameras: Vec<&str> = report.alerts.iter().map(|a| a.camera.as_str()).collect();
+    cameras.sort();
+    assert_eq!(cameras, ["CAM-1", "CAM-2"]);
+    for a in &report.alerts {
+        assert_eq!(a.case, "2026-000111");
+        assert_eq!(a.entry_id, entry.entry_id);
+    }
+
+    // Every alert is audited, and the audit log lists them back (payloads opened).
+    let listed = vault.alerts(None).expect("alerts");
+    assert_eq!(listed.len(), 2);
+    assert_eq!(
+        kinds(&path)
+            .iter()
+            .filter(|k| **k == EntryKind::HotlistAlert)
+            .count(),
+        2
+    );
+    let since = vault
+        .alerts(Some(t("2026-10-31T08:30:00Z")))
+        .expect("alerts");
+    assert_eq!(since.len(), 1);
+    assert_eq!(vault.hotlist().expect("list")[0].hits, 2);
+
+    // The matched reads, and nothing else, are held for the entry's case.
+    let holds = vault.holds().expect("holds");
+    assert_eq!(holds.len(), 1);
+    assert_eq!(holds[0].case, "2026-000111");
+    assert_eq!(holds[0].reads, 2);
+
+    // They survive their epoch's expiry and are returned to the case.
+    vault
+        .advance_clock(t("2026-12-15T00:00:00Z"))
+        .expect("clock");
+    assert!(
+        vault.live_epochs().is_empty(),
+        "the epoch of the reads expired"
+    );
+    let found = vault
+        .search(&platevault::SearchRequest {
+            case: request("HOT1234", "2026-000111"),
+            with_images: false,
+        })
+        .expect("search");
+    assert_eq!(found.reads.len(), 2);
+    assert!(found.reads.iter().all(|r| r.from_hold));
+    let other_case = vault
+        .search(&platevault::SearchRequest {
+            case: request("HOT1234", "2026-000112"),
+            with_images: false,
+        })
+        .expect("search");
+    assert!(
+        other_case.reads.is_empty(),
+        "held only for the entry's case"
+    );
+}
+
+#[test]
+fn expired_and_removed_entries_raise_nothing() {
+    let (_dir, path, vault) = store();
+    let short = vault
+        .hotlist_add(
+            &request("EXP0001", "2026-000201"),
+            t("2026-11-01T00:30:00Z"),
+        )
+        .expect("add")
+        .entry
+        .expect("entry");
+    let removed = vault
+        .hotlist_add(
+            &request("REM0001", "2026-000202"),
+            t("2026-11-20T00:00:00Z"),
+        )
+        .expect("add")
+        .entry
+        .expect("entry");
+    assert!(
+        vault
+            .hotlist_remove(
+                &removed.entry_id,
+                &ReleaseBy {
+                    requester: Some("DET-7".into()),
+                    agency: Some("CITY-PD".into()),
+                },
+            )
+            .expect("remove")
+    );
+    assert!(
+        !vault
+            .hotlist_remove(&removed.entry_id, &ReleaseBy::default())
+            .expect("again")
+    );
+    vault
+        .advance_clock(t("2026-11-01T01:00:00Z"))
+        .expect("clock");
+    let left: Vec<String> = vault
+        .hotlist()
+        .expect("list")
+        .into_iter()
+        .map(|e| e.entry_id)
+        .collect();
+    assert!(
+        !left.contains(&short.entry_id),
+        "expired entries are removed by expiry"
+    );
+    let report = vault
+        .ingest(vec![
+            read("EXP0001", "2026-11-01T00:50:00Z", "CAM-1"),
+            read("REM0001", "2026-11-01T00:51:00Z", "CAM-1"),
+            read("NOTLISTED1", "2026-11-01T00:52:00Z", "CAM-1"),
+        ])
+        .expect("ingest");
+    assert!(report.alerts.is_empty());
+    assert!(vault.alerts(None).expect("alerts").is_empty());
+    let k = kinds(&path);
+    assert!(k.contains(&EntryKind::HotlistRemove));
+    assert!(k.contains(&EntryKind::HotlistExpired));
+}
+
+#[test]
+fn refusals_are_audited_and_store_nothing() {
+    let (_dir, path, vault) = store();
+    let expires = t("2026-11-20T00:00:00Z");
+    let cases: Vec<(CaseRequest, Timestamp, &str)> = vec![
+        (
+            CaseRequest {
+                offense: "IMMIGRATION_VIOLATION".into(),
+                ..request("IMM0001", "2026-000301")
+            },
+            expires,
+            "offense_not_allowed",
+        ),
+        (
+            CaseRequest {
+                purpose: "immigration".into(),
+                ..request("IMM0002", "2026-000302")
+            },
+            expires,
+            "purpose_prohibited",
+        ),
+        (
+            CaseRequest {
+                agency: "ICE".into(),
+                requester: "AGENT-1".into(),
+                ..request("IMM0003", "2026-000303")
+            },
+            expires,
+            "no_mou",
+        ),
+        (
+            CaseRequest {
+                justification: Some("Detainer request from I.C.E.".into()),
+                ..request("IMM0004", "2026-000304")
+            },
+            expires,
+            "justification_prohibited_term",
+        ),
+        (
+            request("IMM0005", "2026-000305"),
+            t("2027-06-01T00:00:00Z"),
+            "hotlist_expiry_too_long",
+        ),
+    ];
+    let before = kinds(&path).len();
+    for (req, exp, reason) in &cases {
+        let out = vault.hotlist_add(req, *exp).expect("decided");
+        assert_eq!(out.reason_code(), *reason);
+        assert!(out.entry.is_none());
+    }
+    let after = kinds(&path);
+    assert_eq!(
+        after.len() - before,
+        cases.len(),
+        "one audit entry per refusal"
+    );
+    assert!(after[before..].iter().all(|k| *k == EntryKind::HotlistAdd));
+    assert!(vault.hotlist().expect("list").is_empty());
+}
+
+#[test]
+fn no_hotlist_plate_reaches_any_file_in_plaintext() {
+    let (_dir, path, vault) = store();
+    let plates = ["PLNTXT01", "PLNTXT02", "PLNTXT03"];
+    for (i, p) in plates.iter().enumerate() {
+        vault
+            .hotlist_add(
+                &request(p, &format!("2026-00040{i}")),
+                t("2026-11-20T00:00:00Z"),
+            )
+            .expect("add");
+    }
+    vault
+        .ingest(vec![read("PLNTXT01", "2026-10-31T12:00:00Z", "CAM-1")])
+        .expect("ingest");
+    vault.flush().expect("flush");
+    let entry = vault.hotlist().expect("list")[1].entry_id.clone();
+    vault
+        .hotlist_remove(&entry, &ReleaseBy::default())
+        .expect("remove");
+    drop(vault);
+    let mut needles = Vec::new();
+    for p in plates {
+        needles.push(Needle {
+            kind: "hotlist plate".into(),
+            bytes: p.as_bytes().to_vec(),
+        });
+        needles.push(Needle {
+            kind: "hotlist plate (lower case)".into(),
+            bytes: p.to_lowercase().into_bytes(),
+        });
+    }
+    let found = scan_dir(&path, &needles).expect("scan");
+    assert!(found.is_empty(), "plaintext hotlist plates: {found:?}");
+}
