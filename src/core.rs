@@ -121,7 +121,7 @@ impl Core {
             Access::ReadOnly => header,
         };
         let mut core = Core::assemble(dir, header, store, master, params.durability, lock)?;
-        core.fault_hook = params.fault_hook;
+        core.set_fault_hook(params.fault_hook);
         if params.access == Access::ReadWrite {
             core.record_rotation_if_pending()?;
         }
@@ -291,6 +291,11 @@ impl Core {
         if let Ok(mut ring) = self.keyring.write() {
             ring.remove(&epoch);
         }
+    }
+
+    /// Installs the crash-injection test hook.
+    pub fn set_fault_hook(&mut self, hook: Option<FaultHook>) {
+        self.fault_hook = hook;
     }
 
     /// A crash-injection point: aborts the process when `PLATEVAULT_CRASH_AT` names it (for

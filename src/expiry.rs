@@ -85,6 +85,9 @@ struct Journal {
     reads: u64,
     intent_seq: u64,
     digests: DeletionDigests,
+    /// The epoch's SST files when it was dropped.
+    #[serde(default)]
+    files: Vec<String>,
 }
 
 fn journal_key(name: &str) -> Vec<u8> {
@@ -102,10 +105,12 @@ pub(crate) mod points {
 /// Runs expiry now: resumes interrupted expiries, then expires every epoch past retention
 /// and releases holds past their end date.
 pub(crate) fn run(core: &Core) -> Result<ExpiryReport> {
+    // A run that panicked left the journal consistent (every step is durable before the
+    // next), so a poisoned lock is simply taken over.
     let _one_at_a_time = core
         .expiry
         .lock()
-        .map_err(|_| Error::Internal("expiry lock poisoned".into()))?;
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let mut report = ExpiryReport::default();
     let now = core.clock.now();
     let horizon = now.minus(core.policy().retention());
@@ -221,6 +226,7 @@ fn expire_epoch(core: &Core, epoch: Epoch, now: Timestamp) -> Result<(u64, u64)>
                 reads,
                 intent_seq: 0,
                 digests,
+                files: Vec::new(),
             };
             let seqs = core.audit()?.append_with(
                 &core.store,
@@ -267,6 +273,7 @@ fn expire_epoch(core: &Core, epoch: Epoch, now: Timestamp) -> Result<(u64, u64)>
                 .epochs
                 .write()
                 .map_err(|_| Error::Internal("epoch lock poisoned".into()))?;
+            journal.files = core.store.cf_file_names(&cf)?;
             core.store.drop_cf(&cf)?;
         }
         let mut next = journal.clone();
@@ -278,19 +285,20 @@ fn expire_epoch(core: &Core, epoch: Epoch, now: Timestamp) -> Result<(u64, u64)>
         core.fault(points::AFTER_DROP)?;
     }
 
-    // 4. Purge: retire the WALs, compact the key record's tombstone away, and check.
+    // 4. Purge: retire the WALs, compact the key record's tombstone away, and check that
+    // the epoch's SST files left the directory (RocksDB no longer lists a dropped family's
+    // files, so the names were taken before the drop).
     core.store.flush_all()?;
     core.store.compact_fully(CF_KEYS)?;
-    let leftovers: Vec<String> = core
-        .store
-        .live_files()?
-        .into_iter()
-        .filter(|f| f.column_family_name == cf)
-        .map(|f| f.name)
+    let db_dir = core.store.path();
+    let leftovers: Vec<&String> = journal
+        .files
+        .iter()
+        .filter(|f| db_dir.join(f.trim_start_matches('/')).exists())
         .collect();
     if !leftovers.is_empty() {
         return Err(Error::Internal(format!(
-            "epoch {name} was dropped but RocksDB still lists its files {leftovers:?}; expiry will retry"
+            "epoch {name} was dropped but its files {leftovers:?} are still on disk; expiry will retry"
         )));
     }
     core.fault(points::AFTER_PURGE)?;

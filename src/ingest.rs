@@ -385,7 +385,7 @@ fn validate(
     if captured_at > now.plus(FUTURE_TOLERANCE) {
         return Err(RejectReason::FutureTime { captured_at, now });
     }
-    if captured_at < now.minus(retention) {
+    if captured_at <= now.minus(retention) {
         return Err(RejectReason::PastRetention {
             captured_at,
             retention,

@@ -129,10 +129,14 @@ pub(crate) fn recover(dir: &std::path::Path, store: &Store, key_generation: u32)
         }
         None => {
             let header = Header::read(dir)?;
+            let purge_pending = store.get(CF_META, META_AUDIT_PENDING)?.is_some();
             if header.key_checks.len() > 1 {
-                // Committed, but the header still lists the old key (crash before step 4):
-                // finish steps 4 and 5.
+                // Committed, but the header still lists the old key (crash before step 4).
                 retire_old(dir, committed)?;
+            }
+            if header.key_checks.len() > 1 || purge_pending {
+                // Step 5 never ran: purge the old wrappings from the files. (The audit entry
+                // that ends it is appended once the store is open.)
                 store.flush_all()?;
                 store.compact_fully(CF_KEYS)?;
             }

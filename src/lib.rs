@@ -11,7 +11,7 @@
 //! The modules form floors; imports point down or sideways within a floor, never up, and
 //! there are no cycles:
 //!
-//! - the faces: the `platevault` binary (`src/cli/`) and `async_api`, both over [`vault`];
+//! - the faces: the `platevault` binary (`src/cli/`) and [`async_api`], both over [`vault`];
 //! - the public API: [`vault`] (open, ingest, search, expire, hold, hotlist, rotate);
 //! - operations: [`ingest`] (validate, canonicalise, seal, batch, match hotlists), `gate`
 //!   (the policy decision and its durable audit entry), [`search`], `lookup` (per-epoch
@@ -31,6 +31,7 @@
 #![deny(missing_docs)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]
 
+pub mod async_api;
 pub mod audit;
 mod core;
 pub mod epoch;
@@ -56,6 +57,7 @@ pub mod simulate;
 pub mod store;
 pub mod vault;
 
+pub use async_api::{AsyncVault, ExpiryTask};
 pub use epoch::{EpochWidth, Span, Timestamp};
 pub use error::{Error, Result};
 pub use expiry::ExpiryReport;

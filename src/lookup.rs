@@ -27,8 +27,12 @@ pub(crate) fn lookup(
     with_images: bool,
 ) -> Result<Vec<ReadView>> {
     let now = core.clock.now();
+    // A read is invisible from `captured_at + retention` on: only reads captured strictly
+    // after `now - retention` are visible.
     let horizon = now.minus(core.policy().retention());
-    let from = from.max(horizon);
+    let from = from.max(Timestamp::from_micros(
+        horizon.as_micros().saturating_add(1),
+    ));
     let mut out = Vec::new();
     if from >= to {
         return Ok(out);

@@ -58,7 +58,8 @@ impl std::fmt::Debug for VaultOptions {
 }
 
 impl VaultOptions {
-    /// Options with the defaults: synced writes, 32 MiB block cache, 64 MiB of memtables.
+    /// Options with the defaults: synced writes, one 128 MiB cache for blocks and memtables
+    /// (of which at most 64 MiB memtables).
     pub fn new() -> Self {
         VaultOptions::default()
     }
@@ -476,7 +477,7 @@ fn create_inner(
         batch.put(CF_KEYS, label.as_bytes(), &kek.wrap(label, &[&secret])?)?;
     }
     store.write(batch, Durability::Sync)?;
-    let core = Core::assemble(
+    let mut core = Core::assemble(
         dir,
         header.clone(),
         store,
@@ -484,6 +485,7 @@ fn create_inner(
         options.durability,
         Some(lock),
     )?;
+    core.set_fault_hook(options.fault_hook.clone());
     let mut entry = Entry::new(EntryKind::StoreCreated);
     entry.policy_new = Some(hex::encode(policy.hash()));
     entry.policy_version = Some(policy.version());

@@ -108,12 +108,19 @@ fn read_file(path: &PathBuf) -> Result<String, CliError> {
         .map_err(|e| CliError::usage(format!("cannot read {}: {e}", path.display())))
 }
 
+/// A checkpoint as saved by hand or by tools (`jq -r` adds a newline): trailing blank lines
+/// after the signatures are not part of the signed note.
+fn read_note(path: &PathBuf) -> Result<String, CliError> {
+    let text = read_file(path)?;
+    Ok(format!("{}\n", text.trim_end_matches(['\n', '\r', ' '])))
+}
+
 pub(crate) fn run(global: &Global, out: &Output, cmd: Command) -> Result<Exit, CliError> {
     match cmd {
         Command::Verify(a) if a.proof.is_some() => check_proof(out, a),
         Command::Verify(a) => {
             let review = open_review(global)?;
-            let note = a.checkpoint.as_ref().map(read_file).transpose()?;
+            let note = a.checkpoint.as_ref().map(read_note).transpose()?;
             let key = a
                 .public_key
                 .as_deref()
@@ -287,7 +294,7 @@ fn check_proof(out: &Output, a: VerifyArgs) -> Result<Exit, CliError> {
     let proof: InclusionProof = serde_json::from_str(&read_file(&path)?)
         .map_err(|e| CliError::usage(format!("{} is not a proof: {e}", path.display())))?;
     let note = match &a.checkpoint {
-        Some(p) => read_file(p)?,
+        Some(p) => read_note(p)?,
         None => proof.checkpoint.clone().ok_or_else(|| {
             CliError::usage("the proof carries no checkpoint: give --checkpoint FILE")
         })?,
@@ -334,11 +341,14 @@ fn to_json<T: serde::Serialize>(v: &T) -> serde_json::Value {
     serde_json::to_value(v).unwrap_or(serde_json::Value::Null)
 }
 
-/// A proof asked for an entry that does not exist is a usage problem; a log too damaged to
-/// prove from fails verification (exit 4).
+/// A proof that cannot be made (no such entry, a log too damaged to prove from) fails the
+/// audit check: exit 4 (the number itself parsed, so it is not a usage error).
 fn prove_error(e: platevault::Error) -> CliError {
     match e {
-        platevault::Error::InvalidArgument(m) => CliError::usage(m),
+        platevault::Error::InvalidArgument(m) => CliError {
+            exit: Exit::AuditFailed,
+            message: m,
+        },
         platevault::Error::Damaged(m) => CliError {
             exit: Exit::AuditFailed,
             message: format!("the audit log cannot be proven from: {m}"),

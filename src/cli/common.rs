@@ -71,7 +71,12 @@ impl From<Error> for CliError {
             | Error::StoreNotFound { .. }
             | Error::Damaged(_) => Exit::Damaged,
             Error::StoreLocked { .. } => Exit::Locked,
-            Error::ClockNotSimulated | Error::InvalidArgument(_) | Error::Policy(_) => Exit::Usage,
+            // init on an existing store, like keygen --out on an existing file: the path
+            // given is unusable for what was asked.
+            Error::ClockNotSimulated
+            | Error::InvalidArgument(_)
+            | Error::Policy(_)
+            | Error::StoreExists { .. } => Exit::Usage,
             Error::Key(platevault::keys::KeyError::Unwrap { .. }) => Exit::Damaged,
             Error::Key(_) => Exit::Usage,
             _ => Exit::Internal,

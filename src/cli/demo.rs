@@ -107,9 +107,9 @@ fn verdict(o: &SearchOutcome) -> String {
 pub(crate) fn run(global: &Global, out: &Output, args: Args) -> Result<Exit, CliError> {
     super::common::disable_core_dumps();
     if global.store.is_some() || global.now.is_some() {
-        return Err(CliError::usage(
-            "demo makes its own store and clock: drop --store/PLATEVAULT_STORE and --now (use --dir to keep the store)",
-        ));
+        eprintln!(
+            "note: demo makes its own store and clock; --store, PLATEVAULT_STORE and --now are ignored (use --dir to keep the store)"
+        );
     }
     if args.reads == 0 {
         return Err(CliError::usage("--reads must be at least 1"));

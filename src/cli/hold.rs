@@ -19,6 +19,9 @@ pub(crate) enum Command {
     )]
     Release(ReleaseArgs),
     /// List the holds in force.
+    #[command(
+        after_help = "Example:\n  platevault --store ./pv --master-key-file master.key hold list --json"
+    )]
     List,
 }
 

@@ -24,6 +24,9 @@ pub(crate) enum Command {
     )]
     Import(ImportArgs),
     /// List the entries in force (no plates: case, offense, agency, expiry, hits).
+    #[command(
+        after_help = "Example:\n  platevault --store ./pv --master-key-file master.key hotlist list --json"
+    )]
     List,
     /// Remove an entry before its expiry (audited).
     #[command(

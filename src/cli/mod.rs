@@ -35,7 +35,7 @@ pub(crate) use common::{CliError, Exit, Global, Output};
     name = "platevault",
     version,
     about = "An embedded store for license-plate-reader data: hashed plates, sealed reads, one audited read path, verifiable expiry.",
-    after_help = "Exit codes: 0 ok, 1 internal error, 2 bad usage, 3 denied by policy, 4 audit verification failed, 5 deletion trace found, 6 wrong master key or damaged store, 7 store held by another process."
+    after_help = "Example (the whole lifecycle on synthetic data):\n  platevault demo\n\nExit codes: 0 ok, 1 internal error, 2 bad usage, 3 denied by policy, 4 audit verification failed, 5 deletion trace found, 6 wrong master key or damaged store, 7 store held by another process."
 )]
 struct Cli {
     #[command(flatten)]
@@ -92,19 +92,31 @@ enum Command {
     )]
     Expire(expire::Args),
     /// Legal holds: keep a case's evidence past expiry.
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Example:\n  platevault hold add --plate 7KQX291 --region CO --case 2026-001234 --offense ROBBERY \\\n    --purpose investigation --requester DET-7 --agency CITY-PD --until 2027-06-01T00:00:00Z"
+    )]
     Hold(hold::Command),
     /// Case-tied hotlists: alerts at ingest for listed plates.
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Example:\n  platevault hotlist add --plate 7KQX291 --region CO --case 2026-001234 --offense STOLEN_VEHICLE \\\n    --purpose stolen-vehicle --requester DET-7 --agency CITY-PD --expires 2026-12-20T00:00:00Z"
+    )]
     Hotlist(hotlist::Command),
     /// Every hotlist alert so far (with --json, one JSON object per line).
     #[command(after_help = "Example:\n  platevault alerts --since 2026-11-28T00:00:00Z --json")]
     Alerts(hotlist::AlertsArgs),
     /// The store's policy: show it, or replace it (audited).
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Example:\n  platevault policy show > policy.toml"
+    )]
     Policy(policy::Command),
     /// The audit log: verify, checkpoint, prove, report, and the reviewer check.
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Example:\n  platevault --store ./pv audit verify --checkpoint published.note --public-key 3b6a...e1"
+    )]
     Audit(audit::Command),
     /// Scan every raw file of the store for plaintext plates or traces of expired epochs.
     #[command(
@@ -131,7 +143,7 @@ pub(crate) fn parse_time(s: &str) -> Result<Timestamp, String> {
 
 /// Parses the arguments, runs the command and returns the contract's exit code.
 pub fn run() -> ExitCode {
-    let json_requested = std::env::args().any(|a| a == "--json");
+    let json_requested = std::env::args_os().any(|a| a == "--json");
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {

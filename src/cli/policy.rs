@@ -33,6 +33,11 @@ pub(crate) struct ApplyArgs {
 pub(crate) fn run(global: &Global, out: &Output, cmd: Command) -> Result<Exit, CliError> {
     match cmd {
         Command::Show => {
+            if global.now.is_some() {
+                return Err(CliError::usage(
+                    "--now does not apply: policy show only reads the store",
+                ));
+            }
             let policy = match &global.store {
                 Some(dir) => Review::open(dir)?.policy()?,
                 None => Policy::default_policy(),

@@ -20,7 +20,7 @@ use crate::audit::entry::Entry;
 use crate::audit::log::{self, origin_of};
 use crate::error::{Error, Result};
 use crate::policy::Policy;
-use crate::store::header::{DB_DIR, Header};
+use crate::store::header::{DB_DIR, Header, LOCK_FILE};
 use crate::store::layout::{self, CF_META};
 use crate::store::{Access, Store, StoreTuning};
 
@@ -56,35 +56,42 @@ pub struct CheckpointInfo {
     pub key_name: String,
 }
 
-/// Opens the database read-only. A process writing the store may delete a file (an old
-/// MANIFEST, a compacted SST) between the moment the reader lists it and the moment it opens
-/// it; that is not damage, so the open is retried a few times before giving up. Once open,
-/// the reader holds every table file open (`max_open_files = -1`), so its view stays whole.
-fn open_beside_writer(path: &Path, tuning: StoreTuning) -> Result<Store> {
-    let mut attempt = 0;
-    loop {
-        match Store::open(path, tuning, Access::ReadOnly) {
-            Err(e) if attempt < 20 && e.to_string().contains("No such file or directory") => {
-                attempt += 1;
-                std::thread::sleep(std::time::Duration::from_millis(25 * attempt));
-            }
-            other => return other,
-        }
+/// True while a process holds the store at `dir` open for writing.
+fn writer_holds(dir: &Path) -> bool {
+    match std::fs::File::open(dir.join(LOCK_FILE)) {
+        Ok(f) => matches!(f.try_lock_shared(), Err(std::fs::TryLockError::WouldBlock)),
+        Err(_) => false,
     }
 }
 
 impl Review {
-    /// Opens the store at `dir` read-only. Needs no master key and takes no lock.
+    /// Opens the store at `dir` read-only. Needs no master key and takes no lock. Beside a
+    /// writer, a view caught mid-change (a family dropped between listing and opening, a
+    /// file retired) is retried a few times before the error is reported.
     pub fn open(dir: &Path) -> Result<Review> {
+        let mut attempt = 0u64;
+        loop {
+            match Review::open_once(dir) {
+                Err(e) if attempt < 8 && writer_holds(dir) => {
+                    tracing::debug!("read-only open beside a writer retried: {e}");
+                    attempt += 1;
+                    std::thread::sleep(std::time::Duration::from_millis(20 * attempt));
+                }
+                other => return other,
+            }
+        }
+    }
+
+    fn open_once(dir: &Path) -> Result<Review> {
         let header = Header::read(dir)?;
         let store_id = header.store_id_bytes()?;
         let small = StoreTuning {
-            block_cache_bytes: 8 << 20,
+            block_cache_bytes: 16 << 20,
             write_buffer_total_bytes: 8 << 20,
             epoch_write_buffer_bytes: 4 << 20,
             ..StoreTuning::default()
         };
-        let store = open_beside_writer(&dir.join(DB_DIR), small)?;
+        let store = Store::open(&dir.join(DB_DIR), small, Access::ReadOnly)?;
         let pk = store
             .get(CF_META, layout::META_PUBLIC_KEY)?
             .ok_or_else(|| Error::Damaged("the store has no checkpoint public key".into()))?;
@@ -137,6 +144,10 @@ impl Review {
 
     /// The latest signed checkpoint, verified against the store's own public key.
     pub fn checkpoint(&self) -> Result<CheckpointInfo> {
+        self.consistently(Review::checkpoint_once, |_| true)
+    }
+
+    fn checkpoint_once(&self) -> Result<CheckpointInfo> {
         let note = log::stored_checkpoint(&self.store)?
             .ok_or_else(|| Error::Damaged("the audit log has no checkpoint".into()))?;
         let cp = Checkpoint::open(&note, &self.origin, &self.public_key).map_err(|e| {
@@ -161,6 +172,10 @@ impl Review {
 
     /// Every entry of the log, in order (for the transparency report).
     pub fn entries(&self) -> Result<Vec<Entry>> {
+        self.consistently(Review::entries_once, |_| true)
+    }
+
+    fn entries_once(&self) -> Result<Vec<Entry>> {
         let mut out = Vec::new();
         log::for_each_entry_bytes(&self.store, |seq, bytes| {
             out.push(Entry::decode(seq, bytes).map_err(|e| Error::Damaged(e.to_string()))?);
@@ -171,5 +186,29 @@ impl Review {
 
     pub(crate) fn store(&self) -> &Store {
         &self.store
+    }
+
+    /// True while another process (or this one) holds the store open for writing.
+    pub fn writer_present(&self) -> bool {
+        writer_holds(&self.dir)
+    }
+
+    /// Runs `op` on this view of the store. A read-only view of a store that a writer is
+    /// changing can be torn (a WAL the writer just retired, a file it just compacted away),
+    /// so when `op` fails or its answer is not `accept`able while a writer is present, it
+    /// runs again on fresh views, a few times, before its last answer is returned.
+    fn consistently<T>(
+        &self,
+        op: impl Fn(&Review) -> Result<T>,
+        accept: impl Fn(&T) -> bool,
+    ) -> Result<T> {
+        let mut outcome = op(self);
+        let mut attempt = 0u64;
+        while attempt < 6 && !outcome.as_ref().is_ok_and(&accept) && self.writer_present() {
+            attempt += 1;
+            std::thread::sleep(std::time::Duration::from_millis(20 * attempt));
+            outcome = Review::open(&self.dir).and_then(|fresh| op(&fresh));
+        }
+        outcome
     }
 }

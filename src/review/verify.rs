@@ -88,6 +88,21 @@ pub struct PinnedCheckpoint<'a> {
 impl Review {
     /// Recomputes and checks the whole log; see the module documentation.
     pub fn verify(&self, pinned: Option<PinnedCheckpoint<'_>>) -> Result<VerifyReport> {
+        self.consistently(|r| r.verify_once(pinned.clone()), |report| report.ok)
+    }
+
+    /// An inclusion proof of entry `seq` in the current tree.
+    pub fn prove(&self, seq: u64) -> Result<InclusionProof> {
+        self.consistently(|r| r.prove_once(seq), |_| true)
+    }
+
+    /// A consistency proof from the tree of `size1` entries to the current tree.
+    pub fn prove_consistency(&self, size1: u64) -> Result<ConsistencyProof> {
+        self.consistently(|r| r.prove_consistency_once(size1), |_| true)
+    }
+
+    /// Recomputes and checks the whole log, once, on this view.
+    fn verify_once(&self, pinned: Option<PinnedCheckpoint<'_>>) -> Result<VerifyReport> {
         let mut report = VerifyReport {
             ok: true,
             size: 0,
@@ -96,6 +111,7 @@ impl Review {
             checkpoint_size: None,
         };
         // The reviewer's checkpoint, if any: a bad signature refuses it outright.
+        let mut refused = None;
         let theirs = match &pinned {
             None => None,
             Some(p) => {
@@ -103,7 +119,9 @@ impl Review {
                 match Checkpoint::open(p.note, self.origin(), &key) {
                     Ok(cp) => Some(cp),
                     Err(e) => {
-                        return Ok(fail(report, format!("the checkpoint is refused: {e}")));
+                        // Still walk the log, so the report gives its real size and root.
+                        refused = Some(format!("the checkpoint is refused: {e}"));
+                        None
                     }
                 }
             }
@@ -199,7 +217,7 @@ impl Review {
         let root = frontier.root(&h);
         report.size = size;
         report.root = hex::encode(root);
-        if let Some(p) = problem {
+        if let Some(p) = refused.or(problem) {
             return Ok(fail(report, p));
         }
 
@@ -273,8 +291,8 @@ impl Review {
         Ok(report)
     }
 
-    /// An inclusion proof of entry `seq` in the current tree.
-    pub fn prove(&self, seq: u64) -> Result<InclusionProof> {
+    /// An inclusion proof on this view.
+    fn prove_once(&self, seq: u64) -> Result<InclusionProof> {
         let h = Blake3Hasher;
         let nodes = StoredNodes(self.store());
         let size = log::stored_size(self.store())?;
@@ -301,8 +319,8 @@ impl Review {
         })
     }
 
-    /// A consistency proof from the tree of `size1` entries to the current tree.
-    pub fn prove_consistency(&self, size1: u64) -> Result<ConsistencyProof> {
+    /// A consistency proof on this view.
+    fn prove_consistency_once(&self, size1: u64) -> Result<ConsistencyProof> {
         let h = Blake3Hasher;
         let nodes = StoredNodes(self.store());
         let size2 = log::stored_size(self.store())?;

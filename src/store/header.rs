@@ -83,7 +83,12 @@ impl Header {
         let path = dir.join(HEADER_FILE);
         let text = match std::fs::read_to_string(&path) {
             Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
+                ) =>
+            {
                 return Err(Error::StoreNotFound {
                     path: dir.to_path_buf(),
                 });

@@ -40,9 +40,11 @@ type Db = DBWithThreadMode<MultiThreaded>;
 /// number of live epochs.
 #[derive(Clone, Copy, Debug)]
 pub struct StoreTuning {
-    /// Block cache for data, index and filter blocks, shared by all column families.
+    /// The one LRU cache of every column family: data, index and filter blocks, and the
+    /// memtables too, which the write buffer manager charges to it. It is the store's memory
+    /// budget for data and must exceed `write_buffer_total_bytes`.
     pub block_cache_bytes: usize,
-    /// Cap on all memtables together (a write buffer manager charged to the block cache).
+    /// Cap on all memtables together; past it RocksDB flushes the largest.
     pub write_buffer_total_bytes: usize,
     /// Memtable size of one epoch's column family.
     pub epoch_write_buffer_bytes: usize,
@@ -53,7 +55,7 @@ pub struct StoreTuning {
 impl Default for StoreTuning {
     fn default() -> Self {
         StoreTuning {
-            block_cache_bytes: 32 << 20,
+            block_cache_bytes: 128 << 20,
             write_buffer_total_bytes: 64 << 20,
             epoch_write_buffer_bytes: 32 << 20,
             min_blob_bytes: 2048,
@@ -130,7 +132,7 @@ impl Store {
     pub fn open(path: &Path, tuning: StoreTuning, access: Access) -> Result<Store> {
         let (cache, wbm) = shared_resources(&tuning);
         let db_opts = db_options(&wbm)?;
-        let names = Db::list_cf(&db_opts, path)?;
+        let names = Db::list_cf(&db_opts, path).map_err(unopenable)?;
         let cfs = names
             .iter()
             .map(|name| {
@@ -143,9 +145,10 @@ impl Store {
             })
             .collect::<Vec<_>>();
         let db = match access {
-            Access::ReadWrite => Db::open_cf_descriptors(&db_opts, path, cfs)?,
-            Access::ReadOnly => Db::open_cf_descriptors_read_only(&db_opts, path, cfs, false)?,
-        };
+            Access::ReadWrite => Db::open_cf_descriptors(&db_opts, path, cfs),
+            Access::ReadOnly => Db::open_cf_descriptors_read_only(&db_opts, path, cfs, false),
+        }
+        .map_err(unopenable)?;
 
         let missing: Vec<&str> = FIXED_CFS
             .iter()
@@ -337,13 +340,9 @@ impl Store {
     /// Flushes every memtable (so that RocksDB deletes the write-ahead logs that held them)
     /// and waits for it.
     pub fn flush_all(&self) -> Result<()> {
-        let names: Vec<String> = self
-            .cf_names
-            .read()
-            .map_err(|_| poisoned())?
-            .iter()
-            .cloned()
-            .collect();
+        // Held to the end: no column family is dropped (or created) while it is flushed, so
+        // the flush never meets a dropped family and never holds a handle past a drop.
+        let names = self.cf_names.read().map_err(|_| poisoned())?;
         let handles = names
             .iter()
             .map(|n| self.cf(n))
@@ -352,12 +351,15 @@ impl Store {
         let mut fo = FlushOptions::default();
         fo.set_wait(true);
         self.db.flush_cfs_opt(&refs, &fo)?;
+        drop(handles);
+        drop(names);
         Ok(())
     }
 
     /// Rewrites a column family's files from scratch: flush its memtable, then a forced
     /// bottommost compaction, after which deleted values and their tombstones are gone.
     pub fn compact_fully(&self, cf: &str) -> Result<()> {
+        let _names = self.cf_names.read().map_err(|_| poisoned())?;
         let handle = self.cf(cf)?;
         let mut fo = FlushOptions::default();
         fo.set_wait(true);
@@ -368,6 +370,17 @@ impl Store {
         self.db
             .compact_range_cf_opt(&handle, None::<&[u8]>, None::<&[u8]>, &co);
         Ok(())
+    }
+
+    /// The SST files of a column family now (before it is dropped, so that afterwards one
+    /// can check the directory: RocksDB stops listing a dropped family's files at once).
+    pub fn cf_file_names(&self, cf: &str) -> Result<Vec<String>> {
+        Ok(self
+            .live_files()?
+            .into_iter()
+            .filter(|f| f.column_family_name == cf)
+            .map(|f| f.name)
+            .collect())
     }
 
     /// Every live SST file and its column family (blob files are not listed by RocksDB).
@@ -451,6 +464,24 @@ pub fn prefix_successor(prefix: &[u8]) -> Option<Vec<u8>> {
     None
 }
 
+/// An existing store whose database will not open (a missing CURRENT, MANIFEST or table
+/// file, a torn directory) is damaged, not an internal error; a held lock stays a lock.
+fn unopenable(e: rocksdb::Error) -> Error {
+    let text = e.to_string();
+    if text.contains("lock") && text.contains("LOCK") {
+        return Error::Storage(e);
+    }
+    match e.kind() {
+        rocksdb::ErrorKind::IOError
+        | rocksdb::ErrorKind::NotFound
+        | rocksdb::ErrorKind::InvalidArgument
+        | rocksdb::ErrorKind::Corruption => {
+            Error::Damaged(format!("the database will not open: {text}"))
+        }
+        _ => Error::Storage(e),
+    }
+}
+
 fn poisoned() -> Error {
     Error::Internal("a lock was poisoned by a panicking thread".into())
 }
@@ -523,11 +554,12 @@ fn epoch_cf_options(cache: &Cache, tuning: &StoreTuning) -> Options {
     o.set_compression_type(DBCompressionType::None);
     o.set_write_buffer_size(tuning.epoch_write_buffer_bytes);
     o.set_max_write_buffer_number(2);
-    // A memtable reserves memory an arena block at a time (by default an eighth of the write
-    // buffer): small blocks keep idle epochs cheap.
+    // Every live epoch has a memtable, and a flushed one is replaced at once by an empty one:
+    // so no memtable prefix bloom (it is allocated whole with each memtable, 0.1 x the write
+    // buffer, and held hundreds of MiB with a few hundred minute epochs), and arena blocks of
+    // 1 MiB rather than an eighth of the write buffer.
     o.set_arena_block_size(1 << 20);
     o.set_prefix_extractor(SliceTransform::create_fixed_prefix(RECORD_PREFIX_LEN));
-    o.set_memtable_prefix_bloom_ratio(0.1);
     o.set_block_based_table_factory(&table_options(cache, true));
     o.set_enable_blob_files(true);
     o.set_min_blob_size(tuning.min_blob_bytes);
