@@ -41,6 +41,7 @@ mod gate;
 pub mod hold;
 pub mod hotlist;
 pub mod ingest;
+pub mod jsonl;
 pub mod keys;
 mod keystore;
 mod lookup;

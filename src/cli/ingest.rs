@@ -9,9 +9,7 @@ use std::io::{BufRead, BufReader, IsTerminal, Read};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use base64::Engine;
-use platevault::{NewRead, Timestamp, Vault};
-use serde::Deserialize;
+use platevault::{NewRead, Vault};
 
 use super::{CliError, Exit, Global, Output};
 
@@ -24,26 +22,6 @@ pub(crate) struct Args {
     /// The JSON Lines file, or - for standard input.
     #[arg(value_name = "FILE")]
     input: PathBuf,
-}
-
-/// One input line. Unknown fields are refused so that a misspelt field is not silently lost.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Line {
-    plate: String,
-    region: String,
-    captured_at: String,
-    camera: String,
-    #[serde(default)]
-    lat: Option<f64>,
-    #[serde(default)]
-    lon: Option<f64>,
-    #[serde(default)]
-    confidence: Option<f32>,
-    #[serde(default)]
-    image_b64: Option<String>,
-    #[serde(default)]
-    image_path: Option<String>,
 }
 
 /// A refused line.
@@ -154,7 +132,7 @@ pub(crate) fn ingest_stream(
         if text.is_empty() {
             continue;
         }
-        match parse_line(text, base) {
+        match platevault::jsonl::parse_line(text, base) {
             Ok(read) => {
                 batch_image_bytes += read.image.as_ref().map_or(0, Vec::len);
                 batch.push(read);
@@ -196,53 +174,6 @@ fn flush(
     }
     lines.clear();
     Ok(())
-}
-
-fn parse_line(text: &str, base: &Path) -> Result<NewRead, String> {
-    let line: Line = serde_json::from_str(text).map_err(|e| json_reason(&e))?;
-    let captured_at =
-        Timestamp::parse_rfc3339(&line.captured_at).map_err(|e| format!("captured_at: {e}"))?;
-    let image = match (line.image_b64, line.image_path) {
-        (Some(_), Some(_)) => return Err("give image_b64 or image_path, not both".into()),
-        (Some(b64), None) => Some(
-            base64::engine::general_purpose::STANDARD
-                .decode(b64.trim())
-                .map_err(|e| format!("image_b64: not valid base64 ({e})"))?,
-        ),
-        (None, Some(path)) => {
-            let p = base.join(&path);
-            Some(std::fs::read(&p).map_err(|e| format!("image_path: cannot read {path}: {e}"))?)
-        }
-        (None, None) => None,
-    };
-    Ok(NewRead {
-        plate: line.plate,
-        region: line.region,
-        captured_at: Some(captured_at),
-        camera: line.camera,
-        lat: line.lat,
-        lon: line.lon,
-        confidence: line.confidence,
-        image,
-    })
-}
-
-/// A serde_json message without its "at line 1 column N" suffix (each line is one document).
-/// serde_json quotes an offending string value in "invalid type" messages; those values can
-/// be plates, so such messages are replaced by the field-free category.
-fn json_reason(e: &serde_json::Error) -> String {
-    let msg = e.to_string();
-    let msg = match msg.rfind(" at line ") {
-        Some(i) => msg[..i].to_string(),
-        None => msg,
-    };
-    if msg.starts_with("invalid type: string") {
-        return "a field has the wrong type (a string where a number was expected)".into();
-    }
-    if e.is_syntax() || e.is_eof() {
-        return format!("not a JSON object: {msg}");
-    }
-    msg
 }
 
 fn progress_bar(total: Option<u64>) -> Option<indicatif::ProgressBar> {
