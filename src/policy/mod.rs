@@ -176,7 +176,9 @@ pub struct PolicySpec {
     /// Ids of the reviewers who may run `audit searched`.
     #[serde(default = "defaults::reviewers")]
     pub reviewers: Vec<String>,
-    /// Rotate the master key whenever an epoch expires.
+    /// Rotate the master key whenever an epoch expires. Acted on by the `platevault` command
+    /// when the key comes from `--master-key-file` (it writes the new key to that file);
+    /// an embedding application calls `Vault::rotate_master_key` itself.
     #[serde(default)]
     pub rotate_master_key_on_expiry: bool,
     /// Memoranda of understanding with outside agencies (`[[mou]]`).
