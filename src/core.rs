@@ -75,6 +75,8 @@ pub(crate) struct Core {
     next_expiry: AtomicI64,
     /// Test hook for crash injection.
     fault_hook: Option<FaultHook>,
+    /// Unwrapped audit payload keys, by month (`YYYY-MM`).
+    payload_keys: Mutex<HashMap<String, SealKey>>,
     /// The hotlist matching state.
     pub hotlist: Mutex<crate::hotlist::index::HotlistIndex>,
     /// Who is told of hotlist alerts (a sink returning false is removed).
@@ -165,13 +167,11 @@ impl Core {
         };
         let fingerprint_key = long_lived(LABEL_AUDIT_FINGERPRINT)?;
         let signing = long_lived(LABEL_SIGNING)?;
-        let payload = long_lived(LABEL_AUDIT_PAYLOAD)?;
         let audit = AuditLog::load(
             &store,
             &store_id,
             Some(LogKeys {
                 signing: ed25519_dalek::SigningKey::from_bytes(signing.expose()),
-                payload: SealKey::from_bytes(payload.expose()),
             }),
         )?;
         let source = match header.clock {
@@ -202,6 +202,7 @@ impl Core {
             fingerprint_key,
             next_expiry: AtomicI64::new(i64::MIN),
             fault_hook: None,
+            payload_keys: Mutex::new(HashMap::new()),
             hotlist: Mutex::new(crate::hotlist::index::HotlistIndex::default()),
             alert_sinks: Mutex::new(Vec::new()),
             _lock: lock,
@@ -382,7 +383,74 @@ impl Core {
         Ok(*h.finalize().as_bytes())
     }
 
-    /// A long-lived key (audit fingerprint, audit payload, signing seed) by its label.
+    /// The payload key of `month` (`YYYY-MM`), made (wrapped, synced) on first use. Call it
+    /// without holding the audit writer lock or `key_writes`: it may take `key_writes`.
+    pub fn payload_key(&self, month: &str) -> Result<SealKey> {
+        if let Some(k) = self.existing_payload_key(month)? {
+            return Ok(k);
+        }
+        let _key_writes = self.key_writes.read().map_err(|_| poisoned())?;
+        let label = payload_key_label(month);
+        // Another thread may have made it meanwhile.
+        if let Some(wrapped) = self.store.get(CF_KEYS, label.as_bytes())? {
+            return self.cache_payload_key(month, &label, &wrapped);
+        }
+        let secret = SecretKey::generate()?;
+        let wrapped = self.kek().wrap(&label, &[&secret])?;
+        let mut batch = self.store.batch();
+        batch.put(CF_KEYS, label.as_bytes(), &wrapped)?;
+        self.store.write(batch, Durability::Sync)?;
+        let key = SealKey::from_bytes(secret.expose());
+        if let Ok(mut cache) = self.payload_keys.lock() {
+            cache.insert(month.to_string(), key.clone());
+        }
+        Ok(key)
+    }
+
+    /// The payload key of `month`, if it exists (None once it has been shredded).
+    pub fn existing_payload_key(&self, month: &str) -> Result<Option<SealKey>> {
+        if let Some(k) = self.payload_keys.lock().map_err(|_| poisoned())?.get(month) {
+            return Ok(Some(k.clone()));
+        }
+        let label = payload_key_label(month);
+        match self.store.get(CF_KEYS, label.as_bytes())? {
+            Some(wrapped) => self.cache_payload_key(month, &label, &wrapped).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    fn cache_payload_key(&self, month: &str, label: &str, wrapped: &[u8]) -> Result<SealKey> {
+        let secret = self
+            .kek()
+            .unwrap(label, wrapped, 1)?
+            .pop()
+            .ok_or_else(|| Error::Damaged(format!("the key {label} is empty")))?;
+        let key = SealKey::from_bytes(secret.expose());
+        if let Ok(mut cache) = self.payload_keys.lock() {
+            cache.insert(month.to_string(), key.clone());
+        }
+        Ok(key)
+    }
+
+    /// Forgets a shredded month's payload key.
+    pub fn forget_payload_key(&self, month: &str) {
+        if let Ok(mut cache) = self.payload_keys.lock() {
+            cache.remove(month);
+        }
+    }
+
+    /// A free text to seal into an audit payload now, under this month's key.
+    pub fn payload_text(
+        &self,
+        text: String,
+        now: Timestamp,
+    ) -> Result<crate::audit::log::PayloadText> {
+        let month = month_of(now);
+        let key = self.payload_key(&month)?;
+        Ok(crate::audit::log::PayloadText { text, month, key })
+    }
+
+    /// A long-lived key (audit fingerprint, signing seed, hotlist) by its label.
     pub fn long_lived_key(&self, label: &str) -> Result<SecretKey> {
         let wrapped = self
             .store
@@ -403,6 +471,16 @@ impl Core {
             .filter_map(|name| Epoch::from_name(name, self.width).ok())
             .collect()
     }
+}
+
+/// The label of a month's audit payload key (`audit/payload/2026-11`).
+pub(crate) fn payload_key_label(month: &str) -> String {
+    format!("{LABEL_AUDIT_PAYLOAD}/{month}")
+}
+
+/// The month (`YYYY-MM`, UTC) of an instant.
+pub(crate) fn month_of(t: Timestamp) -> String {
+    t.to_rfc3339().chars().take(7).collect()
 }
 
 /// Refuses a master key whose key-check value is not in the header.

@@ -29,6 +29,7 @@ use crate::core::Core;
 use crate::epoch::{Epoch, Timestamp};
 use crate::error::{Error, Result};
 use crate::ingest::read_count;
+use crate::keys::LABEL_AUDIT_PAYLOAD;
 use crate::store::layout::{self, CF_KEYS, CF_META};
 
 /// Length of the byte windows whose digests a deletion certificate records.
@@ -47,6 +48,8 @@ pub struct ExpiryReport {
     pub holds_released: Vec<String>,
     /// Hotlist entries that reached their expiry and were removed.
     pub hotlist_expired: Vec<String>,
+    /// Months whose audit payloads were crypto-shredded.
+    pub payload_months_shredded: Vec<String>,
     /// Audit sequence numbers of the deletion certificates written.
     pub certificates: Vec<u64>,
 }
@@ -61,6 +64,8 @@ impl ExpiryReport {
             .extend(other.holds_released.iter().cloned());
         self.hotlist_expired
             .extend(other.hotlist_expired.iter().cloned());
+        self.payload_months_shredded
+            .extend(other.payload_months_shredded.iter().cloned());
         self.certificates.extend(other.certificates.iter().copied());
     }
 }
@@ -136,6 +141,7 @@ pub(crate) fn run(core: &Core) -> Result<ExpiryReport> {
         report.holds_released.push(h.case);
     }
     report.hotlist_expired = crate::hotlist::expire_entries(core, now)?;
+    report.payload_months_shredded = shred_payloads(core, now)?;
     core.set_next_expiry(next_due(core)?);
     Ok(report)
 }
@@ -163,7 +169,95 @@ fn next_due(core: &Core) -> Result<Timestamp> {
     if let Some(t) = crate::hotlist::next_expiry(core)? {
         next = next.min(t);
     }
+    let payload_retention = core.policy().audit_payload_retention();
+    if let Some(month) = payload_months(core)?.first() {
+        next = next.min(month_bounds(month)?.1.plus(payload_retention));
+    }
     Ok(next)
+}
+
+/// Months that have an audit payload key, oldest first.
+fn payload_months(core: &Core) -> Result<Vec<String>> {
+    let prefix = format!("{LABEL_AUDIT_PAYLOAD}/");
+    let mut out = Vec::new();
+    core.store.scan_prefix(CF_KEYS, prefix.as_bytes(), |k, _| {
+        if let Ok(month) = std::str::from_utf8(&k[prefix.len()..]) {
+            out.push(month.to_string());
+        }
+        Ok(true)
+    })?;
+    Ok(out)
+}
+
+/// The first instant of a month (`YYYY-MM`) and of the month after it.
+fn month_bounds(month: &str) -> Result<(Timestamp, Timestamp)> {
+    let bad = || Error::Damaged(format!("an audit payload key names the month {month:?}"));
+    let (y, m) = month.split_once('-').ok_or_else(bad)?;
+    let (y, m): (i32, u32) = (y.parse().map_err(|_| bad())?, m.parse().map_err(|_| bad())?);
+    if !(1..=12).contains(&m) {
+        return Err(bad());
+    }
+    let (ny, nm) = if m == 12 { (y + 1, 1) } else { (y, m + 1) };
+    let start =
+        Timestamp::parse_rfc3339(&format!("{y:04}-{m:02}-01T00:00:00Z")).map_err(|_| bad())?;
+    let end =
+        Timestamp::parse_rfc3339(&format!("{ny:04}-{nm:02}-01T00:00:00Z")).map_err(|_| bad())?;
+    Ok((start, end))
+}
+
+/// The first sequence number whose entry is dated at or after `t` (entries are in time order).
+fn first_seq_at(core: &Core, t: Timestamp) -> Result<u64> {
+    let (mut lo, mut hi) = (0u64, core.audit()?.size());
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        if crate::audit::log::read_entry(&core.store, mid)?.time < t {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    Ok(lo)
+}
+
+/// Crypto-shreds the audit payloads of every month whose retention has ended: the month's
+/// key is deleted (and purged from the files), its payload records deleted, and a
+/// `payload_shred` entry appended. The entries themselves, and every proof, stay valid:
+/// they commit to the payloads by hash only.
+fn shred_payloads(core: &Core, now: Timestamp) -> Result<Vec<String>> {
+    let retention = core.policy().audit_payload_retention();
+    let mut shredded = Vec::new();
+    for month in payload_months(core)? {
+        let (start, end) = month_bounds(&month)?;
+        if end.plus(retention) > now {
+            continue;
+        }
+        let (first, last) = (first_seq_at(core, start)?, first_seq_at(core, end)?);
+        let mut entry = Entry::new(EntryKind::PayloadShred);
+        entry.note = Some(month.clone());
+        entry.from = Some(start);
+        entry.to = Some(end);
+        let label = crate::core::payload_key_label(&month);
+        let _key_writes = core
+            .key_writes
+            .read()
+            .map_err(|_| Error::Internal("key lock poisoned".into()))?;
+        core.audit()?
+            .append_with(&core.store, now, vec![Pending::plain(entry)], |batch, _| {
+                batch.delete(CF_KEYS, label.as_bytes())?;
+                batch.delete_range(
+                    crate::store::layout::CF_AUDIT,
+                    &crate::audit::log::payload_key(first),
+                    &crate::audit::log::payload_key(last),
+                )
+            })?;
+        core.forget_payload_key(&month);
+        shredded.push(month);
+    }
+    if !shredded.is_empty() {
+        core.store.flush_all()?;
+        core.store.compact_fully(CF_KEYS)?;
+    }
+    Ok(shredded)
 }
 
 /// Every epoch the store knows: by column family or by wrapped key.

@@ -67,7 +67,13 @@ pub(crate) fn decide_and_audit(
     let agency_key = screen(&id(&req.agency).to_ascii_uppercase(), plate.as_ref());
     let requester_key = screen(&id(&req.requester), plate.as_ref());
     let fingerprint = fingerprint_of(core, req)?;
+    // The month's payload key is fetched (or made) before the audit writer lock is taken.
+    let mut payload = match req.justification.as_ref().filter(|j| !j.trim().is_empty()) {
+        Some(text) => Some(core.payload_text(text.clone(), now)?),
+        None => None,
+    };
     let (audit_seq, decision) = audit.decide_then_append(&core.store, now, || {
+        let payload = payload.take();
         let recent = AuditLog::attempts_since(
             &core.store,
             &agency_key,
@@ -124,11 +130,7 @@ pub(crate) fn decide_and_audit(
         }
         let pending = Pending {
             entry,
-            payload: req
-                .justification
-                .as_ref()
-                .filter(|j| !j.trim().is_empty())
-                .cloned(),
+            payload,
             fingerprint,
         };
         Ok((pending, decision))

@@ -290,6 +290,24 @@ fn write_with_alerts(
     matches: &[Match],
     now: Timestamp,
 ) -> Result<Vec<Alert>> {
+    let mut alerts: Vec<Alert> = matches
+        .iter()
+        .map(|m| Alert {
+            read_id: m.read_id.to_hex(),
+            case: m.entry.case.clone(),
+            captured_at: m.body.captured_at,
+            camera: m.body.camera.clone(),
+            entry_id: hex::encode(m.entry.id),
+            audit_seq: 0,
+        })
+        .collect();
+    // The alerts' details go into sealed payloads under this month's key, fetched (or made)
+    // before the key-writer lock below is taken.
+    let pendings = alerts
+        .iter()
+        .zip(matches)
+        .map(|(a, m)| hotlist::alert_pending(core, a, m.entry.audit_seq, now))
+        .collect::<Result<Vec<_>>>()?;
     let _key_writes = core.key_writes.read().map_err(|_| poisoned())?;
     // A matched read is evidence for the entry's case: held while the entry is in force and
     // one retention period after, then released by expiry (a `hold add` can extend it).
@@ -330,22 +348,6 @@ fn write_with_alerts(
         let total = hotlist::hit_count(core, id)? + n;
         batch.put(CF_HOTLIST, &hotlist::hits_key_of(id), &total.to_be_bytes())?;
     }
-    let mut alerts: Vec<Alert> = matches
-        .iter()
-        .map(|m| Alert {
-            read_id: m.read_id.to_hex(),
-            case: m.entry.case.clone(),
-            captured_at: m.body.captured_at,
-            camera: m.body.camera.clone(),
-            entry_id: hex::encode(m.entry.id),
-            audit_seq: 0,
-        })
-        .collect();
-    let pendings = alerts
-        .iter()
-        .zip(matches)
-        .map(|(a, m)| hotlist::alert_pending(a, m.entry.audit_seq))
-        .collect::<Result<Vec<_>>>()?;
     let seqs = core
         .audit()?
         .append_to_batch(&core.store, batch, now, pendings)?;

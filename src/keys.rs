@@ -5,7 +5,8 @@
 //!   ├─ key-check value  = BLAKE3-keyed(derive(master, "key check"), store id)  → header file
 //!   └─ key-encryption key = derive(master, "key encryption")  (AES-256-GCM)
 //!        ├─ epoch keys (one pair per epoch: a BLAKE3 hash key and an AES-256-GCM data key)
-//!        ├─ audit fingerprint key, audit payload key, checkpoint signing key (Ed25519)
+//!        ├─ audit fingerprint key, checkpoint signing key (Ed25519), hotlist key
+//!        ├─ audit payload keys, one per month (shredded when the month's retention ends)
 //!        └─ case keys of legal holds, the hotlist key
 //! ```
 //!
@@ -28,7 +29,7 @@ const KCV_CONTEXT: &str = "platevault 2026-11 key-check value";
 
 /// Label of the long-lived key that fingerprints plates in the audit log.
 pub const LABEL_AUDIT_FINGERPRINT: &str = "audit/fingerprint";
-/// Label of the long-lived key that seals audit payloads (justifications).
+/// Label prefix of the monthly keys that seal audit payloads (`audit/payload/2026-11`).
 pub const LABEL_AUDIT_PAYLOAD: &str = "audit/payload";
 /// Label of the seed of the Ed25519 key that signs checkpoints.
 pub const LABEL_SIGNING: &str = "audit/signing";

@@ -23,10 +23,7 @@ use crate::expiry::{self, ExpiryReport};
 use crate::hold::{self, HoldInfo, HoldOutcome, ReleaseBy};
 use crate::hotlist::{self, Alert, HotlistEntryInfo, HotlistOutcome};
 use crate::ingest::{self, IngestReport};
-use crate::keys::{
-    LABEL_AUDIT_FINGERPRINT, LABEL_AUDIT_PAYLOAD, LABEL_HOTLIST, LABEL_SIGNING, MasterKey,
-    SecretKey,
-};
+use crate::keys::{LABEL_AUDIT_FINGERPRINT, LABEL_HOTLIST, LABEL_SIGNING, MasterKey, SecretKey};
 use crate::policy::CaseRequest;
 use crate::policy::Policy;
 use crate::record::NewRead;
@@ -463,12 +460,7 @@ fn create_inner(
         layout::META_CLOCK,
         &created_at.as_micros().to_be_bytes(),
     )?;
-    for label in [
-        LABEL_AUDIT_FINGERPRINT,
-        LABEL_AUDIT_PAYLOAD,
-        LABEL_SIGNING,
-        LABEL_HOTLIST,
-    ] {
+    for label in [LABEL_AUDIT_FINGERPRINT, LABEL_SIGNING, LABEL_HOTLIST] {
         let secret = SecretKey::generate()?;
         if label == LABEL_SIGNING {
             let public = ed25519_dalek::SigningKey::from_bytes(secret.expose()).verifying_key();

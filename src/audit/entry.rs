@@ -56,6 +56,9 @@ pub enum EntryKind {
     KeyRotation,
     /// A reviewer asked which entries concern a plate.
     ReviewerCheck,
+    /// A month's audit payloads (free text) were crypto-shredded at the end of their
+    /// retention: their key destroyed, their records deleted (`note` names the month).
+    PayloadShred,
 }
 
 impl EntryKind {
@@ -78,6 +81,7 @@ impl EntryKind {
             EntryKind::PolicyChange => "policy_change",
             EntryKind::KeyRotation => "key_rotation",
             EntryKind::ReviewerCheck => "reviewer_check",
+            EntryKind::PayloadShred => "payload_shred",
         }
     }
 

@@ -153,8 +153,48 @@ impl NodeSource for StoredNodes<'_> {
 pub struct LogKeys {
     /// Signs each new tree head.
     pub signing: SigningKey,
-    /// Seals justification payloads.
-    pub payload: SealKey,
+}
+
+/// Free text to seal into an entry's payload (a justification, an alert's details), with
+/// the key of the month it is sealed under: destroying that key shreds the month's texts.
+pub struct PayloadText {
+    /// The text.
+    pub text: String,
+    /// The month (`YYYY-MM`) whose key seals it.
+    pub month: String,
+    /// That month's payload key.
+    pub key: SealKey,
+}
+
+impl std::fmt::Debug for PayloadText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "PayloadText(<redacted>, {})", self.month)
+    }
+}
+
+/// A stored payload record: `month length u8 || month || sealed text`.
+fn payload_record(month: &str, sealed: &[u8]) -> Vec<u8> {
+    let mut v = Vec::with_capacity(1 + month.len() + sealed.len());
+    v.push(month.len() as u8);
+    v.extend_from_slice(month.as_bytes());
+    v.extend_from_slice(sealed);
+    v
+}
+
+/// The month and sealed text of a stored payload record.
+fn split_payload_record(record: &[u8]) -> Option<(&str, &[u8])> {
+    let (&len, rest) = record.split_first()?;
+    let len = len as usize;
+    let month = std::str::from_utf8(rest.get(..len)?).ok()?;
+    Some((month, rest.get(len..)?))
+}
+
+fn payload_aad(seq: u64) -> Vec<u8> {
+    Binding::Other {
+        domain: "audit-payload",
+        id: &seq.to_be_bytes(),
+    }
+    .aad()
 }
 
 impl std::fmt::Debug for LogKeys {
@@ -169,7 +209,7 @@ pub struct Pending {
     /// The entry; `seq` and `time` are filled in by the log.
     pub entry: Entry,
     /// Free text to seal into the entry's payload.
-    pub payload: Option<String>,
+    pub payload: Option<PayloadText>,
     /// The plate fingerprint to index for the reviewer check.
     pub fingerprint: Option<[u8; 32]>,
 }
@@ -331,15 +371,13 @@ impl AuditLog {
             let mut entry = p.entry;
             entry.seq = seq;
             entry.time = time;
-            if let Some(text) = &p.payload {
-                let aad = Binding::Other {
-                    domain: "audit-payload",
-                    id: &seq.to_be_bytes(),
-                }
-                .aad();
-                let sealed = keys.payload.seal(&aad, text.as_bytes())?;
-                entry.payload = Some(blake3::hash(&sealed).to_hex().to_string());
-                batch.put(CF_AUDIT, &payload_key(seq), &sealed)?;
+            if let Some(payload) = &p.payload {
+                let sealed = payload
+                    .key
+                    .seal(&payload_aad(seq), payload.text.as_bytes())?;
+                let record = payload_record(&payload.month, &sealed);
+                entry.payload = Some(blake3::hash(&record).to_hex().to_string());
+                batch.put(CF_AUDIT, &payload_key(seq), &record)?;
             }
             let bytes = entry.encode();
             let leaf = Blake3Hasher.hash_leaf(&bytes);
@@ -402,18 +440,23 @@ impl AuditLog {
         Ok(out)
     }
 
-    /// Opens the sealed payload of an entry (the justification), if it still exists.
-    pub fn open_payload(&self, store: &Store, seq: u64) -> Result<Option<String>> {
-        let keys = self.keys.as_ref().ok_or(Error::ReadOnly)?;
-        let Some(sealed) = store.get(CF_AUDIT, &payload_key(seq))? else {
+    /// Opens the sealed payload of an entry, if it still exists and its month's key has not
+    /// been destroyed; `key_of(month)` gives that month's key.
+    pub fn open_payload(
+        store: &Store,
+        seq: u64,
+        key_of: impl FnOnce(&str) -> Result<Option<SealKey>>,
+    ) -> Result<Option<String>> {
+        let Some(record) = store.get(CF_AUDIT, &payload_key(seq))? else {
             return Ok(None);
         };
-        let aad = Binding::Other {
-            domain: "audit-payload",
-            id: &seq.to_be_bytes(),
-        }
-        .aad();
-        let plain = keys.payload.open(&aad, &sealed)?;
+        let (month, sealed) = split_payload_record(&record).ok_or_else(|| {
+            Error::Damaged(format!("the payload of audit entry {seq} is malformed"))
+        })?;
+        let Some(key) = key_of(month)? else {
+            return Ok(None);
+        };
+        let plain = key.open(&payload_aad(seq), sealed)?;
         String::from_utf8(plain)
             .map(Some)
             .map_err(|_| Error::Damaged(format!("the payload of audit entry {seq} is not UTF-8")))

@@ -131,6 +131,8 @@ pub struct TransparencyReport {
     pub policy_changes: u64,
     /// Master-key rotations.
     pub key_rotations: u64,
+    /// Months whose audit payloads (free text) were crypto-shredded.
+    pub payload_months_shredded: u64,
 }
 
 fn month_of(e: &Entry) -> String {
@@ -229,6 +231,7 @@ impl TransparencyReport {
                 EntryKind::ReviewerCheck => r.reviewer_checks.add(e.decision),
                 EntryKind::PolicyChange => r.policy_changes += 1,
                 EntryKind::KeyRotation => r.key_rotations += 1,
+                EntryKind::PayloadShred => r.payload_months_shredded += 1,
                 _ => {}
             }
         }
@@ -284,6 +287,10 @@ impl TransparencyReport {
             ("reviewer checks", self.reviewer_checks.total()),
             ("policy changes", self.policy_changes),
             ("master-key rotations", self.key_rotations),
+            (
+                "months of audit free text shredded",
+                self.payload_months_shredded,
+            ),
         ] {
             line(&mut s, format!("| {k} | {v} |"));
         }

@@ -35,6 +35,7 @@ pub(crate) fn run(global: &Global, out: &Output, _args: Args) -> Result<Exit, Cl
             "reads_removed": report.reads_removed,
             "holds_released": report.holds_released,
             "hotlist_expired": report.hotlist_expired,
+            "payload_months_shredded": report.payload_months_shredded,
             "certificates": report.certificates,
             "now": vault.now().to_rfc3339(),
         }),

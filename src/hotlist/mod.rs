@@ -28,7 +28,7 @@ pub use alert::Alert;
 use serde::{Deserialize, Serialize};
 
 use crate::audit::entry::{Entry, EntryKind};
-use crate::audit::log::Pending;
+use crate::audit::log::{AuditLog, Pending};
 use crate::core::Core;
 use crate::epoch::{Epoch, Timestamp};
 use crate::error::{Error, Result};
@@ -335,7 +335,6 @@ pub(crate) fn index_for(core: &Core, epoch: Epoch, keys: &EpochKeys) -> Result<O
 /// to open the alerts' sealed payloads.
 pub(crate) fn alerts_since(core: &Core, since: Option<Timestamp>) -> Result<Vec<Alert>> {
     let mut out = Vec::new();
-    let audit = core.audit()?;
     let mut seqs = Vec::new();
     crate::audit::log::for_each_entry_bytes(&core.store, |seq, bytes| {
         // Cheap pre-filter on the canonical bytes before decoding.
@@ -349,7 +348,9 @@ pub(crate) fn alerts_since(core: &Core, since: Option<Timestamp>) -> Result<Vec<
         if entry.kind != EntryKind::HotlistAlert {
             continue;
         }
-        let Some(text) = audit.open_payload(&core.store, seq)? else {
+        let Some(text) =
+            AuditLog::open_payload(&core.store, seq, |month| core.existing_payload_key(month))?
+        else {
             continue;
         };
         let mut alert: Alert =
@@ -363,15 +364,20 @@ pub(crate) fn alerts_since(core: &Core, since: Option<Timestamp>) -> Result<Vec<
 }
 
 /// The audit entry of an alert; its details go into the sealed payload.
-pub(crate) fn alert_pending(alert: &Alert, entry_audit_seq: u64) -> Result<Pending> {
+pub(crate) fn alert_pending(
+    core: &Core,
+    alert: &Alert,
+    entry_audit_seq: u64,
+    now: Timestamp,
+) -> Result<Pending> {
     let mut entry = Entry::new(EntryKind::HotlistAlert);
     entry.case = Some(alert.case.clone());
     entry.entry_id = Some(alert.entry_id.clone());
     entry.result_of = Some(entry_audit_seq);
-    let payload = serde_json::to_string(alert).map_err(|e| Error::Internal(e.to_string()))?;
+    let text = serde_json::to_string(alert).map_err(|e| Error::Internal(e.to_string()))?;
     Ok(Pending {
         entry,
-        payload: Some(payload),
+        payload: Some(core.payload_text(text, now)?),
         fingerprint: None,
     })
 }

@@ -145,6 +145,11 @@ pub(crate) fn to_toml(p: &PolicySpec) -> String {
     list(&mut out, "reviewers", &p.reviewers);
     let _ = writeln!(
         out,
+        "audit_payload_retention = {}",
+        quote(&span_text(p.audit_payload_retention))
+    );
+    let _ = writeln!(
+        out,
         "rotate_master_key_on_expiry = {}",
         p.rotate_master_key_on_expiry
     );

@@ -125,6 +125,9 @@ mod defaults {
     pub(super) fn reviewers() -> Vec<String> {
         DEFAULT_REVIEWERS.map(String::from).to_vec()
     }
+    pub(super) fn audit_payload_retention() -> Span {
+        Span::from_days(3 * 365)
+    }
 }
 
 /// A policy as written in TOML, before validation. Every field but `agency` is optional
@@ -176,6 +179,14 @@ pub struct PolicySpec {
     /// Ids of the reviewers who may run `audit searched`.
     #[serde(default = "defaults::reviewers")]
     pub reviewers: Vec<String>,
+    /// How long the audit log keeps free text (justifications, alert details) readable: each
+    /// month's payloads are sealed under their own key, destroyed this long after the month
+    /// ends (the entries and their proofs stay; they commit to the payloads by hash only).
+    #[serde(
+        default = "defaults::audit_payload_retention",
+        with = "canonical::span_serde"
+    )]
+    pub audit_payload_retention: Span,
     /// Rotate the master key whenever an epoch expires. Acted on by the `platevault` command
     /// when the key comes from `--master-key-file` (it writes the new key to that file);
     /// an embedding application calls `Vault::rotate_master_key` itself.
@@ -311,6 +322,7 @@ impl PolicySpec {
             hotlist_max_days: defaults::hotlist_max_days(),
             hold_max_days: defaults::hold_max_days(),
             reviewers: defaults::reviewers(),
+            audit_payload_retention: defaults::audit_payload_retention(),
             rotate_master_key_on_expiry: false,
             mou: Vec::new(),
             age_tier: Vec::new(),
@@ -357,6 +369,9 @@ impl Policy {
         }
         if spec.max_search_window.as_secs() == 0 {
             return Err(zero("max_search_window"));
+        }
+        if spec.audit_payload_retention.as_secs() == 0 {
+            return Err(zero("audit_payload_retention"));
         }
         let case_number = compile_case_pattern(&spec.case_number_pattern)?;
         check_offenses("allowed_offenses", &spec.allowed_offenses)?;
@@ -570,7 +585,12 @@ impl Policy {
         !id.is_empty() && self.spec.reviewers.iter().any(|r| r == id)
     }
 
-    /// Whether to rotate the master key whenever an epoch expires.
+    /// How long audit payloads (free text) stay readable after their month ends.
+    pub fn audit_payload_retention(&self) -> Span {
+        self.spec.audit_payload_retention
+    }
+
+    /// Whether the master key is rotated whenever an epoch expires.
     pub fn rotate_master_key_on_expiry(&self) -> bool {
         self.spec.rotate_master_key_on_expiry
     }

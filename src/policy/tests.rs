@@ -60,6 +60,7 @@ hold_max_days = 365
 reviewers = [
     "OVERSIGHT-1",
 ]
+audit_payload_retention = "1095d"
 rotate_master_key_on_expiry = false
 "#;
 

@@ -163,6 +163,12 @@ impl RawAudit {
         self.get(&entry_key(seq)).expect("entry present")
     }
 
+    /// A wrapped key by its label, from the `keys` column family.
+    pub fn keys_value(&self, label: &str) -> Option<Vec<u8>> {
+        let cf = self.db.cf_handle("keys").expect("keys column family");
+        self.db.get_cf(cf, label.as_bytes()).expect("get")
+    }
+
     pub fn put_entry(&self, seq: u64, bytes: &[u8]) {
         self.put(&entry_key(seq), bytes);
     }
