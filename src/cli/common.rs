@@ -180,6 +180,13 @@ impl Global {
     pub(crate) fn open_vault(&self) -> Result<Vault, CliError> {
         let dir = self.store_dir()?;
         let key = self.master_key()?;
+        if self.now.is_some() {
+            // Refused before the store is even opened (opening may run expiry).
+            let header = platevault::store::header::Header::read(&dir)?;
+            if header.clock != platevault::store::header::ClockMode::Simulated {
+                return Err(Error::ClockNotSimulated.into());
+            }
+        }
         let vault = match Vault::open(&dir, &key, &VaultOptions::new()) {
             Ok(v) => v,
             Err(Error::KeyRotatedOut | Error::WrongMasterKey)
