@@ -49,6 +49,9 @@ pub(crate) struct Core {
     pub width: EpochWidth,
     /// The key-encryption key of the current master key (replaced by a rotation).
     kek: RwLock<Kek>,
+    /// During a rotation, the key-encryption key being replaced: an unwrap that races the
+    /// commit tries it too.
+    previous_kek: RwLock<Option<Kek>>,
     /// Held for reading by whoever wraps and writes a key; a rotation holds it for writing.
     pub key_writes: RwLock<()>,
     /// The high-water clock.
@@ -185,6 +188,7 @@ impl Core {
         Ok(Core {
             dir: dir.to_path_buf(),
             kek: RwLock::new(kek),
+            previous_kek: RwLock::new(None),
             key_writes: RwLock::new(()),
             store,
             header,
@@ -217,11 +221,37 @@ impl Core {
         }
     }
 
-    /// Replaces the key-encryption key after a committed rotation.
+    /// Replaces the key-encryption key after a committed rotation, keeping the old one for
+    /// unwraps that raced the commit until [`Core::forget_previous_kek`].
     pub fn set_kek(&self, kek: Kek) {
-        match self.kek.write() {
-            Ok(mut k) => *k = kek,
-            Err(poisoned) => *poisoned.into_inner() = kek,
+        let old = match self.kek.write() {
+            Ok(mut k) => std::mem::replace(&mut *k, kek),
+            Err(poisoned) => std::mem::replace(&mut *poisoned.into_inner(), kek),
+        };
+        if let Ok(mut p) = self.previous_kek.write() {
+            *p = Some(old);
+        }
+    }
+
+    /// Forgets the key-encryption key a rotation replaced (once its wrappings are purged).
+    pub fn forget_previous_kek(&self) {
+        if let Ok(mut p) = self.previous_kek.write() {
+            *p = None;
+        }
+    }
+
+    /// Unwraps a wrapped key with the key-encryption key in force, or, while a rotation is
+    /// being committed, with the one it replaces.
+    pub fn unwrap_key(&self, label: &str, wrapped: &[u8], count: usize) -> Result<Vec<SecretKey>> {
+        match self.kek().unwrap(label, wrapped, count) {
+            Ok(k) => Ok(k),
+            Err(e) => {
+                let previous = self.previous_kek.read().ok().and_then(|p| p.clone());
+                match previous {
+                    Some(old) => Ok(old.unwrap(label, wrapped, count).map_err(|_| e)?),
+                    None => Err(e.into()),
+                }
+            }
         }
     }
 
@@ -250,7 +280,7 @@ impl Core {
         let Some(wrapped) = self.store.get(CF_KEYS, label.as_bytes())? else {
             return Ok(None);
         };
-        let secrets = self.kek().unwrap(&label, &wrapped, 2)?;
+        let secrets = self.unwrap_key(&label, &wrapped, 2)?;
         let keys = Arc::new(EpochKeys::from_secrets(&secrets[0], &secrets[1]));
         self.keyring
             .write()
@@ -421,8 +451,7 @@ impl Core {
 
     fn cache_payload_key(&self, month: &str, label: &str, wrapped: &[u8]) -> Result<SealKey> {
         let secret = self
-            .kek()
-            .unwrap(label, wrapped, 1)?
+            .unwrap_key(label, wrapped, 1)?
             .pop()
             .ok_or_else(|| Error::Damaged(format!("the key {label} is empty")))?;
         let key = SealKey::from_bytes(secret.expose());
@@ -456,7 +485,7 @@ impl Core {
             .store
             .get(CF_KEYS, label.as_bytes())?
             .ok_or_else(|| Error::Damaged(format!("the key {label} is missing")))?;
-        let mut secrets = self.kek().unwrap(label, &wrapped, 1)?;
+        let mut secrets = self.unwrap_key(label, &wrapped, 1)?;
         secrets
             .pop()
             .ok_or_else(|| Error::Damaged(format!("the key {label} is empty")))

@@ -341,18 +341,22 @@ fn expire_epoch(core: &Core, epoch: Epoch, now: Timestamp) -> Result<(u64, u64)>
     if journal.stage == Stage::Intent {
         // 2. Destroy the keys (and the read counter), durably, before touching the data. No
         // rotation may be re-wrapping keys meanwhile (it would write this one back).
-        let _key_writes = core
-            .key_writes
-            .read()
-            .map_err(|_| Error::Internal("key lock poisoned".into()))?;
         let mut next = journal.clone();
         next.stage = Stage::KeysDestroyed;
-        let mut batch = core.store.batch();
-        batch.delete(CF_KEYS, key_label.as_bytes())?;
-        batch.delete(CF_META, &layout::meta_count_key(&name))?;
-        batch.put(CF_META, &journal_key(&name), &journal_bytes(&next)?)?;
-        core.store.write(batch, crate::store::Durability::Sync)?;
+        {
+            let _key_writes = core
+                .key_writes
+                .read()
+                .map_err(|_| Error::Internal("key lock poisoned".into()))?;
+            let mut batch = core.store.batch();
+            batch.delete(CF_KEYS, key_label.as_bytes())?;
+            batch.delete(CF_META, &layout::meta_count_key(&name))?;
+            batch.put(CF_META, &journal_key(&name), &journal_bytes(&next)?)?;
+            core.store.write(batch, crate::store::Durability::Sync)?;
+        }
         core.forget_epoch_keys(epoch);
+        // Taken only after `key_writes` is released: ingest takes the ingest lock first and
+        // `key_writes` second, so holding both the other way round could deadlock.
         if let Ok(mut state) = core.ingest.lock() {
             state.counts.remove(&name);
         }

@@ -150,7 +150,7 @@ fn fingerprint_of(core: &Core, req: &CaseRequest) -> Result<Option<[u8; 32]>> {
 }
 
 /// An id as recorded: trimmed, at most [`MAX_ID_CHARS`] characters.
-fn id(text: &str) -> String {
+pub(crate) fn id(text: &str) -> String {
     text.trim().chars().take(MAX_ID_CHARS).collect()
 }
 

@@ -130,7 +130,7 @@ fn hold_keys(core: &Core, case_id: &[u8; 16]) -> Result<Option<EpochKeys>> {
     match core.store.get(CF_KEYS, label.as_bytes())? {
         None => Ok(None),
         Some(w) => {
-            let s = core.kek().unwrap(&label, &w, 2)?;
+            let s = core.unwrap_key(&label, &w, 2)?;
             Ok(Some(EpochKeys::from_secrets(&s[0], &s[1])))
         }
     }
@@ -371,8 +371,11 @@ pub(crate) fn release(
     let mut entry = Entry::new(kind);
     entry.case = Some(info.case.clone());
     entry.results = Some(info.reads);
-    entry.requester = by.requester.clone();
-    entry.agency = by.agency.clone().map(|a| a.trim().to_ascii_uppercase());
+    entry.requester = by.requester.as_deref().map(crate::gate::id);
+    entry.agency = by
+        .agency
+        .as_deref()
+        .map(|a| crate::gate::id(a).to_ascii_uppercase());
     let prefix = reads_prefix(&cid);
     let end = prefix_successor(&prefix).unwrap_or_else(|| vec![0xff; 18]);
     // No rotation may be re-wrapping keys meanwhile (it would write the case key back).

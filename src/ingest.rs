@@ -299,6 +299,7 @@ fn write_with_alerts(
             camera: m.body.camera.clone(),
             entry_id: hex::encode(m.entry.id),
             audit_seq: 0,
+            details_shredded: false,
         })
         .collect();
     // The alerts' details go into sealed payloads under this month's key, fetched (or made)

@@ -34,7 +34,7 @@ pub(crate) fn check(
 ) -> Result<ReviewerOutcome> {
     let policy = core.policy();
     let now = core.clock.now();
-    let reviewer = reviewer.trim().to_string();
+    let reviewer = crate::gate::id(reviewer);
     let parsed = (Plate::parse(plate), Region::parse(region));
     let fingerprint = match &parsed {
         (Ok(p), Ok(r)) => Some(core.fingerprint(r, p)?),

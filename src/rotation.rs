@@ -86,9 +86,15 @@ pub(crate) fn rotate(core: &Core, new_master: &MasterKey) -> Result<RotationRepo
     header.write(&core.dir)?;
     core.fault(points::AFTER_HEADER_BOTH)?;
 
-    // 3. Commit; from here on only the new key unwraps.
-    commit(store, to)?;
+    // 3. Commit; from here on only the new key unwraps. The new key-encryption key is put
+    // in force first, the old one kept beside it, so an unwrap racing the commit succeeds
+    // on either side of it.
     core.set_kek(new_kek);
+    if let Err(e) = commit(store, to) {
+        core.set_kek(old_kek);
+        core.forget_previous_kek();
+        return Err(e);
+    }
     core.fault(points::AFTER_COMMIT)?;
     // 4. The header keeps the new key only.
     retire_old(&core.dir, to)?;
@@ -97,6 +103,7 @@ pub(crate) fn rotate(core: &Core, new_master: &MasterKey) -> Result<RotationRepo
     store.flush_all()?;
     store.compact_fully(CF_KEYS)?;
     let n = wrapped_keys(store, "")?.len() as u64;
+    core.forget_previous_kek();
     core.record_rotation_if_pending()?;
     Ok(RotationReport {
         generation: to,

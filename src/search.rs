@@ -91,7 +91,7 @@ pub(crate) fn search(core: &Core, req: &SearchRequest) -> Result<SearchOutcome> 
             &req.case.case_number,
             grant.plate(),
             grant.region(),
-            later(req.case.from, grant.withheld_before()),
+            later(req.case.from, warrant_cutoff(core, &req.case)),
             req.case.to,
             req.with_images,
         ),
@@ -124,6 +124,18 @@ pub(crate) fn search(core: &Core, req: &SearchRequest) -> Result<SearchOutcome> 
         result_seq: Some(result_seq),
         lookup_time,
     })
+}
+
+/// Without a warrant, the instant before which an age tier withholds reads (held copies
+/// included, whatever window was asked for); None when no tier applies.
+fn warrant_cutoff(core: &Core, req: &CaseRequest) -> Option<crate::epoch::Timestamp> {
+    let has_warrant = req.warrant.as_deref().is_some_and(|w| !w.trim().is_empty());
+    if has_warrant {
+        return None;
+    }
+    core.policy()
+        .warrant_age()
+        .map(|age| core.clock.now().minus(age))
 }
 
 /// The later of two optional instants.

@@ -182,16 +182,35 @@ pub(crate) fn run_alerts(global: &Global, out: &Output, a: AlertsArgs) -> Result
         println!("no alerts");
     } else {
         for alert in &alerts {
-            println!(
-                "{}  case {}  camera {}  read {}  entry {}",
-                alert.captured_at, alert.case, alert.camera, alert.read_id, alert.entry_id
-            );
+            if alert.details_shredded {
+                println!(
+                    "alerted {}  case {}  entry {}  (read, time and camera shredded with the month's audit payloads)",
+                    alert.captured_at, alert.case, alert.entry_id
+                );
+            } else {
+                println!(
+                    "{}  case {}  camera {}  read {}  entry {}",
+                    alert.captured_at, alert.case, alert.camera, alert.read_id, alert.entry_id
+                );
+            }
         }
     }
     Ok(Exit::Ok)
 }
 
 fn alert_json(a: &Alert) -> serde_json::Value {
+    if a.details_shredded {
+        return serde_json::json!({
+            "read_id": null,
+            "case": a.case,
+            "captured_at": null,
+            "camera": null,
+            "entry_id": a.entry_id,
+            "audit_seq": a.audit_seq,
+            "alerted_at": a.captured_at.to_rfc3339(),
+            "details_shredded": true,
+        });
+    }
     serde_json::json!({
         "read_id": a.read_id,
         "case": a.case,

@@ -25,6 +25,11 @@ pub struct Alert {
     /// The `hotlist_alert` audit entry.
     #[serde(default)]
     pub audit_seq: u64,
+    /// True when the alert's details (read id, time, camera) were crypto-shredded with its
+    /// month's audit payloads: then only case, entry and the entry's time remain, and
+    /// `captured_at` is the time the alert was audited.
+    #[serde(default)]
+    pub details_shredded: bool,
 }
 
 impl fmt::Debug for Alert {

@@ -256,8 +256,11 @@ fn remove_with(core: &Core, id: &[u8; 16], by: &ReleaseBy, kind: EntryKind) -> R
     entry.entry_id = Some(hex::encode(id));
     entry.case = Some(stored.case.clone());
     entry.offense = Some(stored.offense.clone());
-    entry.requester = by.requester.clone();
-    entry.agency = by.agency.clone().map(|a| a.trim().to_ascii_uppercase());
+    entry.requester = by.requester.as_deref().map(crate::gate::id);
+    entry.agency = by
+        .agency
+        .as_deref()
+        .map(|a| crate::gate::id(a).to_ascii_uppercase());
     entry.results = Some(hits(core, id)?);
     core.audit()?.append_with(
         &core.store,
@@ -348,13 +351,22 @@ pub(crate) fn alerts_since(core: &Core, since: Option<Timestamp>) -> Result<Vec<
         if entry.kind != EntryKind::HotlistAlert {
             continue;
         }
-        let Some(text) =
-            AuditLog::open_payload(&core.store, seq, |month| core.existing_payload_key(month))?
-        else {
-            continue;
+        let mut alert = match AuditLog::open_payload(&core.store, seq, |month| {
+            core.existing_payload_key(month)
+        })? {
+            Some(text) => serde_json::from_str::<Alert>(&text)
+                .map_err(|e| Error::Damaged(format!("alert {seq}: {e}")))?,
+            // Its month's payloads were shredded: the alert is still listed, without details.
+            None => Alert {
+                read_id: String::new(),
+                case: entry.case.clone().unwrap_or_default(),
+                captured_at: entry.time,
+                camera: String::new(),
+                entry_id: entry.entry_id.clone().unwrap_or_default(),
+                audit_seq: seq,
+                details_shredded: true,
+            },
         };
-        let mut alert: Alert =
-            serde_json::from_str(&text).map_err(|e| Error::Damaged(format!("alert {seq}: {e}")))?;
         alert.audit_seq = seq;
         if since.is_none_or(|s| alert.captured_at >= s) {
             out.push(alert);

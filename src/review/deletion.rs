@@ -80,7 +80,8 @@ impl Review {
         let width = self.header().epoch_width()?;
         let mut set = WindowSet::new(crate::expiry::DIGEST_WINDOW);
         let mut expired: Vec<String> = Vec::new();
-        for entry in self.entries()? {
+        let entries = self.entries()?;
+        for entry in &entries {
             if entry.kind != EntryKind::DeletionCertificate {
                 continue;
             }
@@ -137,7 +138,7 @@ impl Review {
             }
         }
         // Epochs past retention that no expiry has swept yet.
-        let now = match store.get(CF_META, layout::META_CLOCK)? {
+        let recorded = match store.get(CF_META, layout::META_CLOCK)? {
             Some(b) => crate::epoch::Timestamp::from_micros(i64::from_be_bytes(
                 b.as_slice()
                     .try_into()
@@ -145,6 +146,8 @@ impl Review {
             )),
             None => self.header().created_at,
         };
+        // The store's clock is the later of its record and its last audit entry.
+        let now = entries.last().map_or(recorded, |e| e.time.max(recorded));
         let horizon = now.minus(self.policy()?.retention());
         for cf in store.epoch_cf_names() {
             if let Some(name) = layout::epoch_name_of_cf(&cf)

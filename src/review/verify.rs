@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use super::Review;
 use crate::audit::checkpoint::Checkpoint;
-use crate::audit::entry::Entry;
+use crate::audit::entry::{Entry, EntryKind};
 use crate::audit::log::{self, StoredNodes};
 use crate::audit::merkle::{
     self, Blake3Hasher, Frontier, Hash, NodeSource, TreeHasher, verify_consistency,
@@ -135,6 +135,8 @@ impl Review {
         let mut last_time = Timestamp::from_micros(i64::MIN);
         let mut problem: Option<String> = None;
         let mut expected_index = KeySum::default();
+        let mut shredded_months = std::collections::BTreeSet::new();
+        let mut missing_payloads: Vec<(u64, String)> = Vec::new();
         let walked = log::for_each_entry_bytes(self.store(), |seq, bytes| {
             if problem.is_some() {
                 return Ok(());
@@ -166,16 +168,23 @@ impl Review {
                 return Ok(());
             }
             last_time = entry.time;
+            if entry.kind == EntryKind::PayloadShred
+                && let Some(month) = &entry.note
+            {
+                shredded_months.insert(month.clone());
+            }
             if let Some(digest) = &entry.payload {
                 match log::stored_payload(self.store(), seq) {
-                    // A shredded payload is gone by design; a present one must match.
+                    // A present payload must match; a missing one must belong to a month
+                    // whose payloads were shredded (checked at the end of the walk).
                     Ok(Some(sealed)) if blake3::hash(&sealed).to_hex().as_str() != digest => {
                         problem = Some(format!(
                             "the sealed payload of entry {seq} does not match the digest the entry commits to"
                         ));
                         return Ok(());
                     }
-                    Ok(_) => {}
+                    Ok(Some(_)) => {}
+                    Ok(None) => missing_payloads.push((seq, crate::core::month_of(entry.time))),
                     Err(e) => {
                         problem = Some(e.to_string());
                         return Ok(());
@@ -217,6 +226,15 @@ impl Review {
         let root = frontier.root(&h);
         report.size = size;
         report.root = hex::encode(root);
+        if problem.is_none()
+            && let Some((seq, _)) = missing_payloads
+                .iter()
+                .find(|(_, month)| !shredded_months.contains(month))
+        {
+            problem = Some(format!(
+                "the payload of entry {seq} is missing, and its month's payloads were never shredded"
+            ));
+        }
         if let Some(p) = refused.or(problem) {
             return Ok(fail(report, p));
         }

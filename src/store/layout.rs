@@ -11,8 +11,9 @@
 //!                 "key_generation" | "rotation" |             master-key rotation state
 //!                 "rotation_audit_pending"                    (see keystore)
 //! keys            "epoch/" epoch-name                         wrapped (hash key, data key)
-//!                 "audit/fingerprint" | "audit/payload" |     wrapped long-lived keys
-//!                 "audit/signing" | "hotlist"
+//!                 "audit/fingerprint" | "audit/signing" |     wrapped long-lived keys
+//!                 "hotlist"
+//!                 "audit/payload/" YYYY-MM                    wrapped key of a month's payloads
 //!                 "hold/" case-id-hex                         wrapped case keys of a hold
 //!                 "next/" label                               a rotation's prepared copy
 //! audit           "e" seq BE8                                 entry (canonical bytes)
