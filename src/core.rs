@@ -24,8 +24,9 @@ use crate::keys::{
 use crate::plate::{Plate, Region};
 use crate::policy::Policy;
 use crate::seal::SealKey;
-use crate::store::header::{ClockMode, DB_DIR, Header, LOCK_FILE};
+use crate::store::header::{ClockMode, DB_DIR, Header};
 use crate::store::layout::{self, CF_KEYS, CF_META};
+use crate::store::lock::{StoreLock, lock_store};
 use crate::store::{Access, Durability, Store, StoreTuning};
 
 /// Per-epoch read counters, kept in memory and written with each batch.
@@ -85,7 +86,7 @@ pub(crate) struct Core {
     /// Who is told of hotlist alerts (a sink returning false is removed).
     pub alert_sinks: Mutex<Vec<AlertSink>>,
     /// The process lock (read-write opens only); released on drop.
-    _lock: Option<std::fs::File>,
+    _lock: Option<StoreLock>,
 }
 
 impl std::fmt::Debug for Core {
@@ -140,7 +141,7 @@ impl Core {
         store: Store,
         master: &MasterKey,
         durability: Durability,
-        lock: Option<std::fs::File>,
+        lock: Option<StoreLock>,
     ) -> Result<Core> {
         let store_id = header.store_id_bytes()?;
         let width = header.epoch_width()?;
@@ -151,6 +152,15 @@ impl Core {
             .map_err(|_| Error::Damaged("the stored policy is not UTF-8".into()))?;
         let policy = Policy::from_toml(&policy_text)
             .map_err(|e| Error::Damaged(format!("the stored policy does not parse: {e}")))?;
+        // The header is plain JSON; the policy sits in RocksDB, under its checksums. The epoch
+        // width is fixed at init, so the two must agree, or every lookup would miss.
+        if policy.epoch_width() != width {
+            return Err(Error::Damaged(format!(
+                "the header's epoch width ({}) differs from the stored policy's ({})",
+                width,
+                policy.epoch_width()
+            )));
+        }
         let high_water = match store.get(CF_META, layout::META_CLOCK)? {
             Some(b) => Timestamp::from_micros(i64::from_be_bytes(
                 b.as_slice()
@@ -539,27 +549,6 @@ pub(crate) fn check_master_key(
         }
     }
     Err(Error::WrongMasterKey)
-}
-
-/// Takes the store's process lock, or reports who has it.
-pub(crate) fn lock_store(dir: &Path) -> Result<std::fs::File> {
-    let path = dir.join(LOCK_FILE);
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&path)
-        .map_err(|source| Error::Io {
-            path: path.clone(),
-            source,
-        })?;
-    match file.try_lock() {
-        Ok(()) => Ok(file),
-        Err(std::fs::TryLockError::WouldBlock) => Err(Error::StoreLocked {
-            path: dir.to_path_buf(),
-        }),
-        Err(std::fs::TryLockError::Error(source)) => Err(Error::Io { path, source }),
-    }
 }
 
 fn poisoned() -> Error {

@@ -18,6 +18,11 @@ use time::format_description::well_known::Rfc3339;
 
 const MICROS_PER_SEC: i64 = 1_000_000;
 
+/// The first instant RFC 3339 can write: 0000-01-01T00:00:00Z, in µs since the Unix epoch.
+pub const MIN_RFC3339_MICROS: i64 = -62_167_219_200_000_000;
+/// The last instant RFC 3339 can write: 9999-12-31T23:59:59.999999Z.
+pub const MAX_RFC3339_MICROS: i64 = 253_402_300_799_999_999;
+
 /// A problem with a time or span given as text.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -33,8 +38,8 @@ pub enum TimeError {
     /// An epoch width outside 1 minute to 7 days, or not whole minutes.
     #[error("epoch width {0} is not allowed: it must be whole minutes, from 1min to 7d")]
     BadEpochWidth(Span),
-    /// A time outside the range this store can represent.
-    #[error("time is out of range")]
+    /// A time outside the UTC years 0000 to 9999.
+    #[error("time is out of range: it must fall in the UTC years 0000 to 9999")]
     OutOfRange,
 }
 
@@ -69,16 +74,36 @@ impl Timestamp {
         Timestamp((now.unix_timestamp_nanos() / 1000) as i64)
     }
 
-    /// Parses an RFC 3339 time (any offset; stored as UTC).
+    /// Parses an RFC 3339 time (any offset; stored as UTC). The instant must fall in the UTC
+    /// years 0000 to 9999, the ones RFC 3339 can write, so that it prints back as it parsed.
     pub fn parse_rfc3339(text: &str) -> Result<Self, TimeError> {
         let t = OffsetDateTime::parse(text.trim(), &Rfc3339)
             .map_err(|_| TimeError::BadTimestamp(text.to_string()))?;
-        i64::try_from(t.unix_timestamp_nanos() / 1000)
-            .map(Timestamp)
-            .map_err(|_| TimeError::OutOfRange)
+        let micros =
+            i64::try_from(t.unix_timestamp_nanos() / 1000).map_err(|_| TimeError::OutOfRange)?;
+        if !(MIN_RFC3339_MICROS..=MAX_RFC3339_MICROS).contains(&micros) {
+            return Err(TimeError::OutOfRange);
+        }
+        Ok(Timestamp(micros))
     }
 
-    /// Formats as RFC 3339 in UTC (`Z`), with a fraction only when there is one.
+    /// Parses what [`Timestamp::to_rfc3339`] writes: an RFC 3339 time, or `@<µs>us` for an
+    /// instant outside the years RFC 3339 can write (a value built in code, never typed).
+    /// Stored records (audit entries, the canonical policy) read back through this.
+    pub fn parse_stored(text: &str) -> Result<Self, TimeError> {
+        match text.strip_prefix('@').and_then(|t| t.strip_suffix("us")) {
+            Some(micros) => micros
+                .parse::<i64>()
+                .ok()
+                .filter(|m| !(MIN_RFC3339_MICROS..=MAX_RFC3339_MICROS).contains(m))
+                .map(Timestamp)
+                .ok_or_else(|| TimeError::BadTimestamp(text.to_string())),
+            None => Timestamp::parse_rfc3339(text),
+        }
+    }
+
+    /// Formats as RFC 3339 in UTC (`Z`), with a fraction only when there is one; an instant
+    /// outside the UTC years 0000 to 9999 is written `@<µs>us` (see [`Timestamp::parse_stored`]).
     pub fn to_rfc3339(self) -> String {
         match OffsetDateTime::from_unix_timestamp_nanos(i128::from(self.0) * 1000) {
             Ok(t) => t
@@ -127,7 +152,7 @@ impl Serialize for Timestamp {
 impl<'de> Deserialize<'de> for Timestamp {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let text = String::deserialize(d)?;
-        Timestamp::parse_rfc3339(&text).map_err(serde::de::Error::custom)
+        Timestamp::parse_stored(&text).map_err(serde::de::Error::custom)
     }
 }
 

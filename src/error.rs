@@ -34,8 +34,8 @@ pub enum Error {
         /// The directory that was given.
         path: PathBuf,
     },
-    /// Another process has the store open.
-    #[error("the store at {} is held open by another process; wait for it to finish", path.display())]
+    /// Another process, or another handle in this process, has the store open for writing.
+    #[error("the store at {} is held open by another process or handle; wait for it to finish", path.display())]
     StoreLocked {
         /// The store directory.
         path: PathBuf,

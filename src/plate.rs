@@ -3,8 +3,9 @@
 //! A plate read by a camera arrives in many spellings (`ab-123`, `AB 123`, `Ａｂ１２３`).
 //! This module turns each into one canonical form so that the keyed hash of a plate is the
 //! same however it was written: NFKC normalisation, separators (spaces, hyphens, dashes and
-//! dots) removed, Unicode letters and digits kept and uppercased, 1 to 10 characters. Any
-//! other character is an error, and the wildcard characters (`*`, `?`, `%`, `_`) have an
+//! dots) removed, Unicode letters and digits kept and uppercased (a combining mark may follow
+//! one), repeated until the text no longer changes, so that a canonical form parses to
+//! itself; 1 to 10 characters. Any other character is an error, and the wildcard characters (`*`, `?`, `%`, `_`) have an
 //! error of their own: there is no partial-plate search in platevault.
 //!
 //! A [`Plate`] is sensitive: its `Debug` output is redacted and no error message carries
@@ -13,6 +14,7 @@
 use std::fmt;
 
 use unicode_normalization::UnicodeNormalization;
+use unicode_normalization::char::is_combining_mark;
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
 /// Most characters a canonical plate may have.
@@ -47,6 +49,9 @@ pub enum PlateError {
         /// 1-based position of the character in the NFKC-normalised input.
         position: usize,
     },
+    /// Canonicalisation did not settle (text that keeps changing under NFKC and uppercasing).
+    #[error("plate does not settle into one canonical form: write it in plain letters and digits")]
+    Unstable,
 }
 
 /// Why a region was refused.
@@ -68,34 +73,20 @@ pub struct Plate(String);
 impl Plate {
     /// Canonicalises and validates a plate as written by a camera or a person.
     pub fn parse(raw: &str) -> Result<Plate, PlateError> {
-        let mut out = String::with_capacity(raw.len());
-        let mut chars = 0usize;
-        for (index, c) in raw.nfkc().enumerate() {
-            let position = index + 1;
-            if is_separator(c) {
-                continue;
+        // Uppercasing and removing separators can leave text that is not in NFKC
+        // (`ǰ` uppercases to `J` and a combining caron; marks on both sides of a removed
+        // hyphen meet and reorder). Canonicalise again until nothing changes, so that the
+        // canonical form of every accepted plate parses to itself. NFKC and uppercasing
+        // settle within two rounds; four is a safe bound.
+        let mut plate = canonicalise_once(raw)?;
+        for _ in 0..4 {
+            let again = canonicalise_once(&plate.0)?;
+            if again == plate {
+                return Ok(plate);
             }
-            if is_wildcard(c) {
-                out.zeroize();
-                return Err(PlateError::Wildcard { position });
-            }
-            if !c.is_alphanumeric() {
-                out.zeroize();
-                return Err(PlateError::InvalidCharacter { position });
-            }
-            for u in c.to_uppercase() {
-                out.push(u);
-                chars += 1;
-            }
+            plate = again;
         }
-        if chars == 0 {
-            return Err(PlateError::Empty);
-        }
-        if chars > MAX_PLATE_CHARS {
-            out.zeroize();
-            return Err(PlateError::TooLong { chars });
-        }
-        Ok(Plate(out))
+        Err(PlateError::Unstable)
     }
 
     /// The canonical text. Handle with care: it is the one secret the store never keeps.
@@ -107,6 +98,40 @@ impl Plate {
     pub fn char_count(&self) -> usize {
         self.0.chars().count()
     }
+}
+
+/// One round of canonicalisation: NFKC, separators removed, letters and digits uppercased
+/// (a combining mark is kept after a letter or digit), 1 to [`MAX_PLATE_CHARS`] characters.
+fn canonicalise_once(raw: &str) -> Result<Plate, PlateError> {
+    let mut out = String::with_capacity(raw.len());
+    let mut chars = 0usize;
+    for (index, c) in raw.nfkc().enumerate() {
+        let position = index + 1;
+        if is_separator(c) {
+            continue;
+        }
+        if is_wildcard(c) {
+            out.zeroize();
+            return Err(PlateError::Wildcard { position });
+        }
+        let mark_after_character = chars > 0 && is_combining_mark(c);
+        if !c.is_alphanumeric() && !mark_after_character {
+            out.zeroize();
+            return Err(PlateError::InvalidCharacter { position });
+        }
+        for u in c.to_uppercase() {
+            out.push(u);
+            chars += 1;
+        }
+    }
+    if chars == 0 {
+        return Err(PlateError::Empty);
+    }
+    if chars > MAX_PLATE_CHARS {
+        out.zeroize();
+        return Err(PlateError::TooLong { chars });
+    }
+    Ok(Plate(out))
 }
 
 impl fmt::Debug for Plate {

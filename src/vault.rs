@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex};
 
 use crate::audit::entry::{Entry, EntryKind};
 use crate::audit::log::Pending;
-use crate::core::{Core, FaultHook, OpenParams, lock_store};
+use crate::core::{Core, FaultHook, OpenParams};
 use crate::epoch::{Epoch, Timestamp};
 use crate::error::{Error, Result};
 use crate::expiry::{self, ExpiryReport};
@@ -33,6 +33,7 @@ use crate::seal::os_random;
 use crate::search::{self, SearchOutcome, SearchRequest};
 use crate::store::header::{ClockMode, DB_DIR, FORMAT, Header, KeyCheck};
 use crate::store::layout::{self, CF_KEYS, CF_META};
+use crate::store::lock::lock_store;
 use crate::store::{Access, Durability, Store, StoreTuning};
 
 /// How to create or open a vault. Start from `VaultOptions::default()`.

@@ -64,7 +64,9 @@ pub(crate) mod time_serde {
                 ));
             }
         };
-        Timestamp::parse_rfc3339(&text).map_err(serde::de::Error::custom)
+        // `parse_stored`: the canonical text of any policy, even one built in code with a
+        // time outside RFC 3339's years, parses back to the same policy.
+        Timestamp::parse_stored(&text).map_err(serde::de::Error::custom)
     }
 }
 

@@ -77,7 +77,8 @@ impl Review {
 
     fn verify_deletion_once(&self, plates: &[String]) -> Result<DeletionReport> {
         let mut report = DeletionReport::default();
-        let width = self.header().epoch_width()?;
+        // The policy's width (fixed at init, under RocksDB's checksums), not the header's.
+        let width = self.policy()?.epoch_width();
         let mut set = WindowSet::new(crate::expiry::DIGEST_WINDOW);
         let mut expired: Vec<String> = Vec::new();
         let entries = self.entries()?;

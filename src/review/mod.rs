@@ -20,8 +20,9 @@ use crate::audit::entry::Entry;
 use crate::audit::log::{self, origin_of};
 use crate::error::{Error, Result};
 use crate::policy::Policy;
-use crate::store::header::{DB_DIR, Header, LOCK_FILE};
+use crate::store::header::{DB_DIR, Header};
 use crate::store::layout::{self, CF_META};
+use crate::store::lock::writer_holds;
 use crate::store::{Access, Store, StoreTuning};
 
 /// A store opened read-only for review.
@@ -54,14 +55,6 @@ pub struct CheckpointInfo {
     pub note: String,
     /// The key name on its signature line (the origin).
     pub key_name: String,
-}
-
-/// True while a process holds the store at `dir` open for writing.
-fn writer_holds(dir: &Path) -> bool {
-    match std::fs::File::open(dir.join(LOCK_FILE)) {
-        Ok(f) => matches!(f.try_lock_shared(), Err(std::fs::TryLockError::WouldBlock)),
-        Err(_) => false,
-    }
 }
 
 impl Review {

@@ -19,9 +19,11 @@
 
 pub mod header;
 pub mod layout;
+pub(crate) mod lock;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 
 use rocksdb::{
@@ -93,6 +95,9 @@ pub struct Store {
     cache: Cache,
     wbm: WriteBufferManager,
     cf_names: RwLock<BTreeSet<String>>,
+    /// Set when a write failed for want of space: RocksDB then refuses every write until its
+    /// own recovery (polled every 5 seconds once space returns) clears the error.
+    out_of_space: AtomicBool,
 }
 
 impl std::fmt::Debug for Store {
@@ -112,9 +117,12 @@ impl Store {
         db_opts.create_if_missing(true);
         db_opts.set_error_if_exists(true);
         db_opts.create_missing_column_families(true);
-        let cfs = FIXED_CFS
-            .iter()
-            .map(|name| ColumnFamilyDescriptor::new(*name, small_cf_options(&cache)))
+        // The `default` family (unused) is named too, with a small memtable: RocksDB sizes
+        // its WAL preallocation, and the free space it needs before it resumes after a full
+        // disk, from the largest memtable of any family (64 MiB if left to its default).
+        let cfs = std::iter::once("default")
+            .chain(FIXED_CFS.iter().copied())
+            .map(|name| ColumnFamilyDescriptor::new(name, small_cf_options(&cache)))
             .collect::<Vec<_>>();
         let db = Db::open_cf_descriptors(&db_opts, path, cfs)?;
         Ok(Store {
@@ -125,6 +133,7 @@ impl Store {
             cache,
             wbm,
             cf_names: RwLock::new(FIXED_CFS.iter().map(|s| s.to_string()).collect()),
+            out_of_space: AtomicBool::new(false),
         })
     }
 
@@ -168,6 +177,7 @@ impl Store {
             cache,
             wbm,
             cf_names: RwLock::new(names.into_iter().filter(|n| n != "default").collect()),
+            out_of_space: AtomicBool::new(false),
         })
     }
 
@@ -254,8 +264,43 @@ impl Store {
         }
         let mut wo = WriteOptions::default();
         wo.set_sync(durability == Durability::Sync);
-        self.db.write_opt(batch.batch, &wo)?;
-        Ok(())
+        if self.out_of_space.load(Ordering::Acquire) {
+            self.await_space_recovery(&wo)?;
+        }
+        match self.db.write_opt(batch.batch, &wo) {
+            Ok(()) => Ok(()),
+            Err(e) => {
+                if is_no_space(&e) {
+                    self.out_of_space.store(true, Ordering::Release);
+                }
+                Err(e.into())
+            }
+        }
+    }
+
+    /// After a write failed on a full disk, RocksDB stops all writes until its error
+    /// recovery, which polls for free space every 5 seconds, resumes it. Once the disk has
+    /// room again, wait for that (an empty write says when) rather than fail; while the disk
+    /// is still full, fail at once.
+    fn await_space_recovery(&self, wo: &WriteOptions) -> Result<()> {
+        /// RocksDB polls every 5 s; give it one more poll's worth of slack.
+        const PATIENCE: std::time::Duration = std::time::Duration::from_secs(11);
+        let started = std::time::Instant::now();
+        loop {
+            match self.db.write_opt(WriteBatch::default(), wo) {
+                Ok(()) => {
+                    self.out_of_space.store(false, Ordering::Release);
+                    return Ok(());
+                }
+                Err(e) if !is_no_space(&e) => return Err(e.into()),
+                Err(e) => {
+                    if free_bytes(&self.path) < SPACE_TO_RESUME || started.elapsed() > PATIENCE {
+                        return Err(e.into());
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(100));
+                }
+            }
+        }
     }
 
     /// Calls `f` for every key that starts with `prefix`, in key order, until it returns false.
@@ -464,11 +509,26 @@ pub fn prefix_successor(prefix: &[u8]) -> Option<Vec<u8>> {
     None
 }
 
+/// Free space below which a store that ran out of space does not wait for RocksDB's recovery.
+const SPACE_TO_RESUME: u64 = 1 << 20;
+
+/// True when RocksDB reports a full disk.
+fn is_no_space(e: &rocksdb::Error) -> bool {
+    e.as_ref().to_ascii_lowercase().contains("no space left")
+}
+
+/// Bytes an unprivileged writer may still use on the filesystem of `path` (0 if unknown).
+fn free_bytes(path: &Path) -> u64 {
+    rustix::fs::statvfs(path).map_or(0, |s| s.f_bavail.saturating_mul(s.f_frsize))
+}
+
 /// An existing store whose database will not open (a missing CURRENT, MANIFEST or table
 /// file, a torn directory) is damaged, not an internal error; a held lock stays a lock.
 fn unopenable(e: rocksdb::Error) -> Error {
     let text = e.to_string();
-    if text.contains("lock") && text.contains("LOCK") {
+    // A held lock stays a lock, and a full disk stays a full disk (it is not damage: the
+    // store opens once space returns).
+    if (text.contains("lock") && text.contains("LOCK")) || is_no_space(&e) {
         return Error::Storage(e);
     }
     match e.kind() {

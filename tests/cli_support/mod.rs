@@ -552,7 +552,7 @@ pub fn hashes(v: &Value) -> Vec<[u8; 32]> {
         .collect()
 }
 
-/// Waits until process `pid` holds the `flock` on `<store>/platevault.lock`, read from
+/// Waits until process `pid` holds the `fcntl` lock on `<store>/platevault.lock`, read from
 /// `/proc/locks` (so the test never takes the lock itself and cannot race the child).
 #[track_caller]
 pub fn wait_for_store_lock(store: &Path, pid: u32) {
@@ -568,7 +568,7 @@ pub fn wait_for_store_lock(store: &Path, pid: u32) {
         let held = locks.lines().any(|l| {
             let f: Vec<&str> = l.split_whitespace().collect();
             f.len() > 5
-                && f[1] == "FLOCK"
+                && f[1] == "POSIX"
                 && f[4] == pid
                 && f[5].rsplit(':').next() == Some(ino.as_str())
         });
