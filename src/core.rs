@@ -123,7 +123,11 @@ impl Core {
         };
         let store = Store::open(&dir.join(DB_DIR), params.tuning, params.access)?;
         let header = match params.access {
-            Access::ReadWrite => crate::keystore::recover(dir, &store, generation)?,
+            Access::ReadWrite => {
+                let header = crate::keystore::recover(dir, &store, generation)?;
+                store.finish_pending_purges()?;
+                header
+            }
             Access::ReadOnly => header,
         };
         let mut core = Core::assemble(dir, header, store, master, params.durability, lock)?;

@@ -248,14 +248,16 @@ fn shred_payloads(core: &Core, now: Timestamp) -> Result<Vec<String>> {
                     crate::store::layout::CF_AUDIT,
                     &crate::audit::log::payload_key(first),
                     &crate::audit::log::payload_key(last),
-                )
+                )?;
+                batch.mark_purge(&[CF_KEYS, crate::store::layout::CF_AUDIT])
             })?;
         core.forget_payload_key(&month);
         shredded.push(month);
     }
     if !shredded.is_empty() {
-        core.store.flush_all()?;
-        core.store.compact_fully(CF_KEYS)?;
+        // The month's key is what shreds its payloads; the sealed payloads go too.
+        core.store
+            .purge(&[CF_KEYS, crate::store::layout::CF_AUDIT])?;
     }
     Ok(shredded)
 }

@@ -391,14 +391,13 @@ pub(crate) fn release(
             batch.delete(CF_KEYS, key_label(&cid).as_bytes())?;
             batch.delete_range(CF_HOLDS, &prefix, &end)?;
             batch.delete(CF_HOLDS, &meta_key(&cid))?;
-            Ok(())
+            batch.mark_purge(&[CF_KEYS, CF_HOLDS])
         },
     )?;
     drop(key_writes);
-    // The deletes are durable; now make them physical.
-    core.store.flush_all()?;
-    core.store.compact_fully(CF_KEYS)?;
-    core.store.compact_fully(CF_HOLDS)?;
+    // The deletes are durable; now make them physical (resumed at the next open if this
+    // process dies first).
+    core.store.purge(&[CF_KEYS, CF_HOLDS])?;
     Ok(Some(info))
 }
 

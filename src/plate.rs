@@ -79,6 +79,10 @@ impl Plate {
         // canonical form of every accepted plate parses to itself. NFKC and uppercasing
         // settle within two rounds; four is a safe bound.
         let mut plate = canonicalise_once(raw)?;
+        if plate.0.is_ascii() {
+            // ASCII letters and digits, uppercased: already NFKC and a fixed point.
+            return Ok(plate);
+        }
         for _ in 0..4 {
             let again = canonicalise_once(&plate.0)?;
             if again == plate {

@@ -268,13 +268,14 @@ fn remove_with(core: &Core, id: &[u8; 16], by: &ReleaseBy, kind: EntryKind) -> R
         vec![Pending::plain(entry)],
         |batch, _| {
             batch.delete(CF_HOTLIST, &entry_key(id))?;
-            batch.delete(CF_HOTLIST, &hits_key(id))
+            batch.delete(CF_HOTLIST, &hits_key(id))?;
+            batch.mark_purge(&[CF_HOTLIST])
         },
     )?;
     invalidate(core);
-    // Make the removal physical: retire the WAL that held the entry, compact its SST away.
-    core.store.flush_all()?;
-    core.store.compact_fully(CF_HOTLIST)?;
+    // Make the removal physical: retire the WAL that held the entry, compact its SST away
+    // (resumed at the next open if this process dies first).
+    core.store.purge(&[CF_HOTLIST])?;
     Ok(true)
 }
 

@@ -8,6 +8,7 @@
 //!                 "public_key"                                checkpoint signer's Ed25519 key
 //!                 "count/" epoch-name                         u64 BE: reads in the epoch
 //!                 "expiry/" epoch-name                        expiry journal (JSON, resumable)
+//!                 "purge/" column-family                      deletes awaiting compaction
 //!                 "key_generation" | "rotation" |             master-key rotation state
 //!                 "rotation_audit_pending"                    (see keystore)
 //! keys            "epoch/" epoch-name                         wrapped (hash key, data key)
@@ -105,6 +106,9 @@ pub const META_CLOCK: &[u8] = b"clock";
 pub const META_POLICY: &[u8] = b"policy";
 /// Meta key of the checkpoint signer's Ed25519 public key (32 bytes; not secret).
 pub const META_PUBLIC_KEY: &[u8] = b"public_key";
+/// Prefix of the purge marks: `purge/` + a column family whose deletes still await their
+/// compaction (see `Store::mark_purge`).
+pub const META_PURGE_PREFIX: &[u8] = b"purge/";
 
 /// Meta key of an epoch's read count.
 pub fn meta_count_key(epoch_name: &str) -> Vec<u8> {

@@ -197,6 +197,11 @@ impl Store {
             .ok_or_else(|| Error::Damaged(format!("column family {name} is missing")))
     }
 
+    /// A handle to a column family, for many writes into it ([`StoreBatch::put_in`]).
+    pub fn family(&self, name: &str) -> Result<Arc<BoundColumnFamily<'_>>> {
+        self.cf(name)
+    }
+
     /// True if the column family exists.
     pub fn has_cf(&self, name: &str) -> bool {
         self.cf_names
@@ -417,6 +422,46 @@ impl Store {
         Ok(())
     }
 
+    /// Makes the deletes of a batch physical: flushes every memtable (so that no live
+    /// write-ahead log still holds the deleted values), compacts each family in `cfs` from
+    /// scratch, then clears their purge marks ([`StoreBatch::mark_purge`]).
+    pub fn purge(&self, cfs: &[&str]) -> Result<()> {
+        self.flush_all()?;
+        let mut clear = self.batch();
+        for cf in cfs {
+            self.compact_fully(cf)?;
+            clear.delete(layout::CF_META, &purge_mark(cf))?;
+        }
+        self.write(clear, Durability::Sync)
+    }
+
+    /// Completes the purges that a crash interrupted (a mark written with the deletes, not
+    /// yet cleared): run at every read-write open.
+    pub fn finish_pending_purges(&self) -> Result<()> {
+        let mut pending = Vec::new();
+        self.scan_prefix(layout::CF_META, layout::META_PURGE_PREFIX, |key, _| {
+            let cf = &key[layout::META_PURGE_PREFIX.len()..];
+            pending.push(String::from_utf8_lossy(cf).into_owned());
+            Ok(true)
+        })?;
+        if pending.is_empty() {
+            return Ok(());
+        }
+        tracing::info!("completing interrupted purges of {pending:?}");
+        // A mark of a family that no longer exists is only cleared.
+        let mut gone = self.batch();
+        for cf in pending.iter().filter(|cf| !self.has_cf(cf)) {
+            gone.delete(layout::CF_META, &purge_mark(cf))?;
+        }
+        self.write(gone, Durability::Sync)?;
+        let present: Vec<&str> = pending
+            .iter()
+            .map(String::as_str)
+            .filter(|cf| self.has_cf(cf))
+            .collect();
+        self.purge(&present)
+    }
+
     /// The SST files of a column family now (before it is dropped, so that afterwards one
     /// can check the directory: RocksDB stops listing a dropped family's files at once).
     pub fn cf_file_names(&self, cf: &str) -> Result<Vec<String>> {
@@ -465,6 +510,22 @@ impl StoreBatch<'_> {
         Ok(())
     }
 
+    /// Adds a put into a column family whose handle the caller holds ([`Store::family`]).
+    pub fn put_in(&mut self, family: &Arc<BoundColumnFamily<'_>>, key: &[u8], value: &[u8]) {
+        self.batch.put_cf(family, key, value);
+        self.ops += 1;
+    }
+
+    /// Marks column families whose deletes in this batch must be compacted away: the marks
+    /// commit with the deletes, and [`Store::purge`] clears them once the bytes are gone; a
+    /// crash in between leaves them for [`Store::finish_pending_purges`] at the next open.
+    pub fn mark_purge(&mut self, cfs: &[&str]) -> Result<()> {
+        for cf in cfs {
+            self.put(layout::CF_META, &purge_mark(cf), b"")?;
+        }
+        Ok(())
+    }
+
     /// Adds a delete.
     pub fn delete(&mut self, cf: &str, key: &[u8]) -> Result<()> {
         let handle = self.store.cf(cf)?;
@@ -507,6 +568,11 @@ pub fn prefix_successor(prefix: &[u8]) -> Option<Vec<u8>> {
         }
     }
     None
+}
+
+/// The purge mark of a column family.
+fn purge_mark(cf: &str) -> Vec<u8> {
+    [layout::META_PURGE_PREFIX, cf.as_bytes()].concat()
 }
 
 /// Free space below which a store that ran out of space does not wait for RocksDB's recovery.
@@ -678,5 +744,45 @@ mod tests {
             store.write(b, Durability::Sync),
             Err(Error::ReadOnly)
         ));
+    }
+
+    /// True if any file under `dir` contains `needle`.
+    fn bytes_remain(dir: &Path, needle: &[u8]) -> bool {
+        std::fs::read_dir(dir).expect("read dir").any(|e| {
+            let data = std::fs::read(e.expect("entry").path()).unwrap_or_default();
+            data.windows(needle.len()).any(|w| w == needle)
+        })
+    }
+
+    #[test]
+    fn a_purge_cut_short_by_a_crash_completes_at_the_next_open() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("db");
+        let secret = b"held-copy-0123456789-that-must-go";
+        let store = Store::create(&path, StoreTuning::default()).expect("create");
+        let mut b = store.batch();
+        b.put(layout::CF_HOLDS, b"Hkey", secret).expect("put");
+        store.write(b, Durability::Sync).expect("write");
+        store.flush_all().expect("flush");
+        assert!(bytes_remain(&path, secret), "the value is in an SST file");
+        // The delete and its mark commit; the process dies before the purge.
+        let mut b = store.batch();
+        b.delete(layout::CF_HOLDS, b"Hkey").expect("delete");
+        b.mark_purge(&[layout::CF_HOLDS]).expect("mark");
+        store.write(b, Durability::Sync).expect("write");
+        drop(store);
+        assert!(bytes_remain(&path, secret), "deleted, not yet purged");
+
+        let store = Store::open(&path, StoreTuning::default(), Access::ReadWrite).expect("open");
+        store.finish_pending_purges().expect("finish");
+        assert!(!bytes_remain(&path, secret), "the purge completed at open");
+        let mut marks = 0;
+        store
+            .scan_prefix(layout::CF_META, layout::META_PURGE_PREFIX, |_, _| {
+                marks += 1;
+                Ok(true)
+            })
+            .expect("scan");
+        assert_eq!(marks, 0, "the mark is cleared");
     }
 }
