@@ -16,13 +16,15 @@
 //! - operations: [`ingest`] (validate, canonicalise, seal, batch, match hotlists), `gate`
 //!   (the policy decision and its durable audit entry), [`search`], `lookup` (per-epoch
 //!   exact-plate read; crate-private), [`hold`], [`hotlist`], [`expiry`], [`rotation`],
-//!   [`review_check`], [`review`] (read-only verification), [`simulate`];
-//!   they share the open store's state in `core`, and `keystore` keeps the rotation state
-//!   of the wrapped keys;
+//!   [`review_check`], [`review`] (read-only verification), [`simulate`] (synthetic city
+//!   traffic); they share the open store's state in `core`, and `keystore` keeps the
+//!   rotation state of the wrapped keys; [`retention_sim`] drives whole stores through
+//!   [`vault`] to compare retention policies, so it sits with the faces;
 //! - rules and records: [`policy`] (who may search for what), [`audit`] (the Merkle log,
 //!   checkpoints, the report), [`keys`] (master key, wrapping, epoch keys), [`seal`] (keyed
-//!   plate tags, AES-256-GCM), [`record`] (reads and their sealed encoding), [`scan`] (raw
-//!   file scanning);
+//!   plate tags, AES-256-GCM), [`record`] (reads and their sealed encoding), [`jsonl`] (the
+//!   JSON Lines read format of `ingest`), [`scan`] (raw file scanning), and the typed
+//!   [`Error`] every layer returns;
 //! - the ground: [`store`] (the RocksDB layout and header; knows nothing of crypto or
 //!   policy), [`epoch`] (time, epochs, the high-water clock), [`plate`] (canonical plates).
 //!
@@ -48,6 +50,7 @@ mod lookup;
 pub mod plate;
 pub mod policy;
 pub mod record;
+pub mod retention_sim;
 pub mod review;
 pub mod review_check;
 pub mod rotation;

@@ -2072,7 +2072,7 @@ fn json_output_is_one_document_on_every_exit_and_text_errors_go_to_stderr() {
 }
 
 /// Every command that does something (the groups are in `GROUPS`).
-const LEAVES: [&str; 24] = [
+const LEAVES: [&str; 25] = [
     "keygen",
     "init",
     "ingest",
@@ -2095,6 +2095,7 @@ const LEAVES: [&str; 24] = [
     "verify-deletion",
     "rotate-master-key",
     "demo",
+    "bench-retention",
     "hold list",
     "hotlist list",
 ];

@@ -7,6 +7,7 @@
 //! missing) store, 7 store held open by another process.
 
 mod audit;
+mod bench_retention;
 mod common;
 mod demo;
 mod expire;
@@ -135,6 +136,12 @@ enum Command {
         after_help = "Examples:\n  platevault demo\n  platevault demo --reads 50000 --dir ./demo-store"
     )]
     Demo(demo::Args),
+    /// Simulate retention policies over months of a city's reads: JSON, Markdown and SVG charts.
+    #[command(
+        name = "bench-retention",
+        after_help = "Example:\n  platevault bench-retention --policies 3min,72h,30d,90d,18mo --months 3 --out retention-report\n\nEach policy runs in a real temporary store on a simulated clock; see docs/benchmarks.md."
+    )]
+    BenchRetention(bench_retention::Args),
 }
 
 pub(crate) fn parse_time(s: &str) -> Result<Timestamp, String> {
@@ -184,6 +191,7 @@ pub fn run() -> ExitCode {
         Command::RotateMasterKey(a) => rotate::run(&global, &out, a),
         Command::Simulate(a) => simulate::run(&global, &out, a),
         Command::Demo(a) => demo::run(&global, &out, a),
+        Command::BenchRetention(a) => bench_retention::run(&global, &out, a),
     };
     match result {
         Ok(exit) => {
