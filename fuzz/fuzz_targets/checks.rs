@@ -258,7 +258,10 @@ pub fn check_jsonl_line(data: &[u8]) {
                 let quotable = plate.chars().count() >= 5
                     && plate.chars().any(char::is_alphabetic)
                     && plate.chars().any(|c| c.is_ascii_digit())
-                    && text.matches(plate).count() <= 1;
+                    && text.matches(plate).count() <= 1
+                    // A "plate" that is a field name (`image_b64`) may appear in a message
+                    // that lists the fields: that is the schema speaking, not the plate.
+                    && !JSONL_FIELDS.iter().any(|f| f.contains(plate));
                 assert!(
                     !(quotable && reason.contains(plate)),
                     "the reason quotes the plate: {reason}"
@@ -267,6 +270,19 @@ pub fn check_jsonl_line(data: &[u8]) {
         }
     }
 }
+
+/// The field names of a JSON Lines read, which refusals may list.
+const JSONL_FIELDS: [&str; 9] = [
+    "plate",
+    "region",
+    "captured_at",
+    "camera",
+    "lat",
+    "lon",
+    "confidence",
+    "image_b64",
+    "image_path",
+];
 
 // ---------------------------------------------------------------------------------------
 // policy_toml: Policy::from_toml, to_toml, hash.
