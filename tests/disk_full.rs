@@ -141,9 +141,14 @@ fn serial() -> std::sync::MutexGuard<'static, ()> {
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-/// The filesystem, or None after printing why the test is skipped.
+/// The 24 MiB filesystem, or None after printing why the test is skipped.
 fn small_fs(test: &str) -> Option<SmallFs> {
-    match SmallFs::mount(24) {
+    small_fs_of(test, 24)
+}
+
+/// A `mib` MiB filesystem, or None after printing why the test is skipped.
+fn small_fs_of(test: &str, mib: u64) -> Option<SmallFs> {
+    match SmallFs::mount(mib) {
         Ok(fs) => {
             eprintln!("{test}: store on a {} MiB tmpfs", fs.bytes >> 20);
             Some(fs)
@@ -229,7 +234,10 @@ fn fill_with_ingest(v: &Vault) -> (Vec<u64>, u64, Error) {
 #[test]
 fn ingest_on_a_full_disk_fails_cleanly_and_the_store_works_again_when_space_returns() {
     let _serial = serial();
-    let Some(fs) = small_fs("ingest on a full disk") else {
+    // 40 MiB: deleting the filler (30 MiB) leaves room for the reopen to turn the whole
+    // write-ahead log (up to the 10 MiB the store filled) into blob and table files while
+    // the old log still exists, plus the new log's preallocation.
+    let Some(fs) = small_fs_of("ingest on a full disk", 40) else {
         return;
     };
     let dir = fs.dir.join("store");
