@@ -10,10 +10,12 @@ use std::path::Path;
 
 use platevault::audit::entry::{Entry, EntryKind};
 use platevault::review::Review;
-use platevault::{CaseRequest, NewRead, Policy, SearchOutcome, SearchRequest, Timestamp, Vault};
+use platevault::{Policy, SearchOutcome, SearchRequest, Vault};
 
-/// A case number that matches the default policy's pattern.
-pub const CASE: &str = "2026-001234";
+// The helpers every integration test shares (a case number, times, reads, requests).
+#[path = "../support/mod.rs"]
+mod support;
+pub use support::{CASE, read, request, t};
 
 /// SplitMix64: small, fast and the same on every machine. Not for secrets.
 #[derive(Clone, Debug)]
@@ -50,25 +52,6 @@ impl Rng {
     }
 }
 
-/// Parses an RFC 3339 time.
-pub fn t(s: &str) -> Timestamp {
-    Timestamp::parse_rfc3339(s).expect("time")
-}
-
-/// A read of `plate` in region CO at `at`, with coordinates and confidence.
-pub fn read(plate: &str, at: Timestamp, camera: &str) -> NewRead {
-    NewRead {
-        plate: plate.into(),
-        region: "CO".into(),
-        captured_at: Some(at),
-        camera: camera.into(),
-        lat: Some(39.7392),
-        lon: Some(-104.9903),
-        confidence: Some(0.9),
-        image: None,
-    }
-}
-
 /// A synthetic image of `len` bytes that begins like a JPEG (above 2 KiB it goes to a blob
 /// file).
 pub fn image(seed: u64, len: usize) -> Vec<u8> {
@@ -82,24 +65,6 @@ pub fn image(seed: u64, len: usize) -> Vec<u8> {
     out
 }
 
-/// A request the default policy allows: ROBBERY, investigation, CITY-PD.
-pub fn request(plate: &str, case: &str, requester: &str) -> CaseRequest {
-    CaseRequest {
-        plate: plate.into(),
-        region: "CO".into(),
-        case_number: case.into(),
-        offense: "ROBBERY".into(),
-        purpose: "investigation".into(),
-        requester: requester.into(),
-        agency: "CITY-PD".into(),
-        justification: Some("armed robbery, suspect vehicle".into()),
-        warrant: None,
-        from: None,
-        to: None,
-    }
-}
-
-/// Runs a search that the policy must allow; a denial is reported as an error message.
 pub fn search(
     v: &Vault,
     plate: &str,
