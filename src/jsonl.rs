@@ -73,6 +73,23 @@ fn json_reason(e: &serde_json::Error) -> String {
         Some(i) => msg[..i].to_string(),
         None => msg,
     };
+    if let Some(rest) = msg.strip_prefix("unknown field `") {
+        // serde quotes the unknown name, which is input text: name it only when it looks like
+        // a field name (lowercase letters and underscores), never when it could be a plate.
+        let name = rest.split('`').next().unwrap_or_default();
+        let field_like = !name.is_empty()
+            && name.len() <= 32
+            && name.bytes().all(|b| b.is_ascii_lowercase() || b == b'_');
+        let which = if field_like {
+            format!("unknown field `{name}`")
+        } else {
+            "an unknown field".to_string()
+        };
+        return format!(
+            "{which}: the fields are plate, region, captured_at, camera, lat, lon, confidence, \
+             image_b64 and image_path"
+        );
+    }
     if msg.starts_with("invalid type: string") {
         return "a field has the wrong type (a string where a number was expected)".into();
     }
@@ -80,4 +97,24 @@ fn json_reason(e: &serde_json::Error) -> String {
         return format!("not a JSON object: {msg}");
     }
     msg
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unknown_field_is_named_only_when_it_cannot_be_a_plate() {
+        let base = Path::new("/nonexistent");
+        let line = |extra: &str| {
+            format!(
+                r#"{{"plate":"XYZ987","region":"CO","captured_at":"2026-11-29T08:00:00Z","camera":"C1",{extra}:1}}"#
+            )
+        };
+        let color = parse_line(&line(r#""color""#), base).expect_err("unknown field");
+        assert!(color.contains("`color`"), "{color}");
+        let plate_like = parse_line(&line(r#""AB123""#), base).expect_err("unknown field");
+        assert!(!plate_like.contains("AB123"), "{plate_like}");
+        assert!(plate_like.starts_with("an unknown field"), "{plate_like}");
+    }
 }
