@@ -235,7 +235,7 @@ pub struct DayFigures {
     pub live_epochs: u64,
     /// Bytes of every file under the store directory.
     pub disk_bytes: u64,
-    /// Of those, RocksDB's informational logs (`LOG`, `LOG.old.*`; capped at about 5 MB):
+    /// Of those, RocksDB's informational logs (`LOG`, `LOG.old.*`; warnings only, capped):
     /// `disk_bytes - info_log_bytes` is what the data, its indexes and the audit log take.
     pub info_log_bytes: u64,
     /// Reads captured within retention of the clock: what a search could still return.
@@ -713,7 +713,7 @@ pub fn markdown(report: &RetentionReport) -> String {
     s.push_str("\n![disk use](disk.svg)\n\n![reads searchable](searchable.svg)\n\n");
     s.push_str("## How to read it\n\n");
     s.push_str("- *Longest life on disk* is retention plus one epoch: a read is invisible from capture + retention and destroyed when its whole epoch has passed retention.\n");
-    s.push_str("- *Disk* counts every file of the store (SST, blob, WAL, MANIFEST, the audit log and its deletion certificates, and RocksDB's informational logs, which are capped at about 5 MB and so dominate a store that keeps little).\n");
+    s.push_str("- *Disk* counts every file of the store (SST, blob, WAL, MANIFEST, the audit log and its deletion certificates, and RocksDB's informational log, which holds warnings only).\n");
     s.push_str("- *Live reads* are the reads in epochs that still exist; *searchable* are those within retention of the clock (live reads minus the not yet swept tail).\n");
     s.push_str("- *Expiry per day* is the wall time of that day's expiry runs on this machine (each destroys an epoch's keys, drops its column family, retires the WALs, compacts the key family and writes a deletion certificate).\n");
     s.push_str("- *Searches refused for age* look back further than the retention; the look-backs are heavy-tailed, the same stream for every policy.\n\n");

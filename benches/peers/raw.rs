@@ -66,6 +66,7 @@ impl RawEngine {
         o.set_bytes_per_sync(1 << 20);
         o.set_max_open_files(-1);
         o.set_max_total_wal_size(128 << 20);
+        o.set_log_level(rocksdb::LogLevel::Warn);
         o.set_keep_log_file_num(4);
         o.set_compression_type(DBCompressionType::None);
         let db = Db::open(&o, dir.join("db"))?;
