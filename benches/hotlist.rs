@@ -1,21 +1,100 @@
-//! Hotlist matching at ingest: 1,000-read batches into a store with no hotlist and into one
-//! with 100,000 live entries (none of which the traffic matches, so only the matching is
-//! measured, not alerts or holds). Issue 7 asks that the second stay within 5 % of the first.
+//! Hotlist matching at ingest: does a store with 100,000 live hotlist entries ingest as fast
+//! as one with none? Issue 7 asks that it stay within 5 %.
 //!
-//! The entries are added through the policy gate like any other (one audited decision each,
-//! by distinct requesters so that no rate limit applies); to keep that setup short the
-//! stores live under `/dev/shm` when it exists. Ingest is `Durability::Buffered` in both.
+//! `cargo bench --bench hotlist -- [--pairs N] [--entries N] [--json]`
+//!
+//! Two stores are opened in this process: `none` (no hotlist) and `hotlist` (`--entries`
+//! live entries, 100,000 by default, added through the policy gate like any other, one audited
+//! decision each, by distinct requesters so no rate limit applies). None of the entries matches
+//! the traffic, so what is measured is the matching itself, not alerts or holds.
+//!
+//! Measuring the two stores one after the other, as a plain criterion group does, compared
+//! two different minutes of a shared machine: the no-hotlist store alone moved by 13 % between
+//! runs, far more than the 5 % in question. So the stores are measured *interleaved*: pair
+//! after pair, one 1,000-read batch into each, the order alternating from pair to pair, so
+//! whatever the machine is doing falls on both alike. The figure is the ratio of the mean batch
+//! times, with a 95 % confidence interval from resampling the pairs (bootstrap); the target is
+//! met when the whole interval is at or below 1.05.
+//!
+//! Before measuring, both stores are flushed and the compactions set off by 100,000 audited
+//! additions are given time to finish. The first batch into each store is timed on its own
+//! (the hotlist store's opens its 100,000 entries and hashes them under the epoch's key, which
+//! each new epoch's first batch pays), then a few unmeasured pairs warm both up. After the
+//! pairs, one entry is added and then removed, and the batch after each change is timed. The stores
+//! live under `/dev/shm` when it exists, which makes ingest CPU-bound: the matching's share of
+//! a batch is larger there than it would be on a disk, so the test is the stricter one.
+//! Ingest is `Durability::Buffered` in both. `--test` (what `.ci/run` passes) runs a small
+//! version that checks the bench works, not the figure.
 
 #[path = "common/mod.rs"]
 mod common;
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
-use platevault::{CaseRequest, Durability, MasterKey, Policy, Span, Vault, VaultOptions};
+use platevault::record::NewRead;
+use platevault::{
+    CaseRequest, Durability, MasterKey, Policy, ReleaseBy, Span, Vault, VaultOptions,
+};
 
 const BATCH: usize = 1_000;
-const ENTRIES: usize = 100_000;
+const TARGET_RATIO: f64 = 1.05;
+const USAGE: &str = "usage: cargo bench --bench hotlist -- [--pairs N] [--entries N] [--json]";
+
+/// What a run measures.
+struct Options {
+    /// Measured pairs of batches.
+    pairs: usize,
+    /// Live entries in the second store.
+    entries: usize,
+    /// Unmeasured pairs before measuring.
+    warmup: usize,
+    /// Pause for compactions after the setup.
+    settle: Duration,
+    /// Print one JSON object as the last line.
+    json: bool,
+}
+
+fn parse_args() -> Result<Option<Options>, String> {
+    let mut o = Options {
+        pairs: 600,
+        entries: 100_000,
+        warmup: 40,
+        settle: Duration::from_secs(10),
+        json: false,
+    };
+    let mut test = false;
+    let mut it = std::env::args().skip(1);
+    while let Some(a) = it.next() {
+        let mut value = |name: &str| -> Result<usize, String> {
+            it.next()
+                .ok_or(format!("{name} needs a value"))?
+                .parse()
+                .map_err(|e| format!("{name}: {e}"))
+        };
+        match a.as_str() {
+            "--bench" => {}
+            "--test" => test = true,
+            "--json" => o.json = true,
+            "--pairs" => o.pairs = value("--pairs")?,
+            "--entries" => o.entries = value("--entries")?,
+            "-h" | "--help" => return Ok(None),
+            other => return Err(format!("unknown argument {other:?}; {USAGE}")),
+        }
+    }
+    if test {
+        o = Options {
+            pairs: 6,
+            entries: 1_000,
+            warmup: 2,
+            settle: Duration::ZERO,
+            ..o
+        };
+    }
+    if o.pairs < 2 {
+        return Err("--pairs must be at least 2".into());
+    }
+    Ok(Some(o))
+}
 
 fn scratch() -> tempfile::TempDir {
     let shm = std::path::Path::new("/dev/shm");
@@ -43,9 +122,9 @@ fn unlisted_plate(i: usize) -> String {
     format!("HL{i:06}")
 }
 
-fn fill_hotlist(vault: &Vault) {
+fn fill_hotlist(vault: &Vault, entries: usize) {
     let expires = common::month_end().plus(Span::from_days(20));
-    for i in 0..ENTRIES {
+    for i in 0..entries {
         let request = CaseRequest {
             plate: unlisted_plate(i),
             region: "CO".into(),
@@ -63,46 +142,205 @@ fn fill_hotlist(vault: &Vault) {
             out.reason_code()
         );
     }
+    assert_eq!(vault.hotlist().expect("list").len(), entries);
 }
 
-fn ingest_with_and_without_hotlist(c: &mut Criterion) {
-    let reads = common::reads(20 * BATCH as u64, 1, 0, 7);
-    let batches: Vec<Vec<_>> = reads.chunks(BATCH).map(<[_]>::to_vec).collect();
-    let mut g = c.benchmark_group("hotlist_ingest");
-    g.sample_size(20)
-        .warm_up_time(Duration::from_secs(2))
-        .measurement_time(Duration::from_secs(8))
-        .throughput(Throughput::Elements(BATCH as u64));
-    for (name, entries) in [("no_hotlist", false), ("hotlist_100k", true)] {
-        let dir = scratch();
-        let vault = store(&dir.path().join("store"));
-        if entries {
-            fill_hotlist(&vault);
-            assert_eq!(vault.hotlist().expect("list").len(), ENTRIES);
-        }
-        // Both stores start measured from the same state: memtables flushed, and a pause for
-        // the background compactions that 100,000 audited entries set off, which would
-        // otherwise run on the second core during the measurement.
-        vault.flush().expect("flush");
-        std::thread::sleep(Duration::from_secs(5));
-        let mut next = 0usize;
-        g.bench_function(name, |b| {
-            b.iter_batched(
-                || {
-                    next += 1;
-                    batches[next % batches.len()].clone()
-                },
-                |batch| {
-                    let report = vault.ingest(batch).expect("ingest");
-                    assert_eq!(report.stored.len(), BATCH);
-                    assert!(report.alerts.is_empty());
-                },
-                BatchSize::PerIteration,
-            )
-        });
+/// Ingests one batch and returns how long it took.
+fn timed_ingest(vault: &Vault, batch: &[NewRead]) -> Duration {
+    let batch = batch.to_vec();
+    let start = Instant::now();
+    let report = vault.ingest(batch).expect("ingest");
+    let took = start.elapsed();
+    assert_eq!(report.stored.len(), BATCH);
+    assert!(report.alerts.is_empty(), "the traffic matched an entry");
+    took
+}
+
+/// Batch times in microseconds, one pair per index.
+struct Pairs {
+    none: Vec<f64>,
+    hotlist: Vec<f64>,
+}
+
+fn mean(v: &[f64]) -> f64 {
+    v.iter().sum::<f64>() / v.len() as f64
+}
+
+fn median(v: &[f64]) -> f64 {
+    let mut s = v.to_vec();
+    s.sort_by(f64::total_cmp);
+    let n = s.len();
+    if n % 2 == 1 {
+        s[n / 2]
+    } else {
+        (s[n / 2 - 1] + s[n / 2]) / 2.0
     }
-    g.finish();
 }
 
-criterion_group!(benches, ingest_with_and_without_hotlist);
-criterion_main!(benches);
+/// A small deterministic generator for the bootstrap (splitmix64), so a run's interval
+/// is reproducible from its samples.
+struct SplitMix(u64);
+
+impl SplitMix {
+    fn below(&mut self, n: usize) -> usize {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        ((z ^ (z >> 31)) % n as u64) as usize
+    }
+}
+
+/// The ratio of mean batch times (hotlist / none) and its 95 % bootstrap interval,
+/// resampling whole pairs.
+fn ratio_with_interval(p: &Pairs) -> (f64, f64, f64) {
+    let ratio = mean(&p.hotlist) / mean(&p.none);
+    let n = p.none.len();
+    let mut rng = SplitMix(20_261_129);
+    let mut ratios: Vec<f64> = (0..2_000)
+        .map(|_| {
+            let (mut a, mut b) = (0.0, 0.0);
+            for _ in 0..n {
+                let i = rng.below(n);
+                a += p.none[i];
+                b += p.hotlist[i];
+            }
+            b / a
+        })
+        .collect();
+    ratios.sort_by(f64::total_cmp);
+    (
+        ratio,
+        ratios[ratios.len() * 25 / 1000],
+        ratios[ratios.len() * 975 / 1000],
+    )
+}
+
+fn main() {
+    let o = match parse_args() {
+        Ok(Some(o)) => o,
+        Ok(None) => {
+            println!("{USAGE}");
+            return;
+        }
+        Err(e) => {
+            eprintln!("hotlist bench: {e}");
+            std::process::exit(2);
+        }
+    };
+    let reads = common::reads(20 * BATCH as u64, 1, 0, 7);
+    let batches: Vec<&[NewRead]> = reads.chunks(BATCH).collect();
+
+    let dir = scratch();
+    let none = store(&dir.path().join("none"));
+    let hotlist = store(&dir.path().join("hotlist"));
+    let start = Instant::now();
+    fill_hotlist(&hotlist, o.entries);
+    eprintln!(
+        "hotlist bench: {} entries added in {:.1} s",
+        o.entries,
+        start.elapsed().as_secs_f64()
+    );
+    none.flush().expect("flush");
+    hotlist.flush().expect("flush");
+    std::thread::sleep(o.settle);
+
+    // The first batch into each store, alone: the hotlist store's loads the entries and
+    // hashes them under the epoch's key (what every new epoch's first batch pays).
+    let first_none = timed_ingest(&none, batches[0]);
+    let first_hotlist = timed_ingest(&hotlist, batches[0]);
+
+    let mut p = Pairs {
+        none: Vec::with_capacity(o.pairs),
+        hotlist: Vec::with_capacity(o.pairs),
+    };
+    for i in 0..o.warmup + o.pairs {
+        let batch = batches[i % batches.len()];
+        let (a, b) = if i % 2 == 0 {
+            let a = timed_ingest(&none, batch);
+            (a, timed_ingest(&hotlist, batch))
+        } else {
+            let b = timed_ingest(&hotlist, batch);
+            (timed_ingest(&none, batch), b)
+        };
+        if i >= o.warmup {
+            p.none.push(a.as_secs_f64() * 1e6);
+            p.hotlist.push(b.as_secs_f64() * 1e6);
+        }
+    }
+
+    // What a change to the list costs the next batch: an added entry is appended to the
+    // index; a removal makes the epoch's tags be hashed again.
+    let added = hotlist
+        .hotlist_add(
+            &CaseRequest {
+                plate: unlisted_plate(o.entries),
+                region: "CO".into(),
+                case_number: "2026-999999".into(),
+                offense: "STOLEN_VEHICLE".into(),
+                purpose: "stolen-vehicle".into(),
+                requester: "BULK-LAST".into(),
+                agency: "CITY-PD".into(),
+                ..CaseRequest::default()
+            },
+            common::month_end().plus(Span::from_days(20)),
+        )
+        .expect("hotlist add")
+        .entry
+        .expect("allowed");
+    let after_add = timed_ingest(&hotlist, batches[1]);
+    let start = Instant::now();
+    assert!(
+        hotlist
+            .hotlist_remove(&added.entry_id, &ReleaseBy::default())
+            .expect("remove")
+    );
+    let remove = start.elapsed();
+    let after_remove = timed_ingest(&hotlist, batches[2]);
+
+    let (ratio, low, high) = ratio_with_interval(&p);
+    let met = high <= TARGET_RATIO;
+    println!(
+        "hotlist_ingest: {} interleaved pairs of {BATCH}-read batches, {} live entries",
+        o.pairs, o.entries
+    );
+    for (name, v) in [("no hotlist", &p.none), ("hotlist", &p.hotlist)] {
+        println!(
+            "  {name:<10}  mean {:>7.0} µs  median {:>7.0} µs  ({:.0} reads/s)",
+            mean(v),
+            median(v),
+            BATCH as f64 / (mean(v) / 1e6)
+        );
+    }
+    println!(
+        "  first batch: no hotlist {:.1} ms, hotlist {:.1} ms (opens and hashes the entries)",
+        first_none.as_secs_f64() * 1e3,
+        first_hotlist.as_secs_f64() * 1e3
+    );
+    println!(
+        "  after an entry is added: next batch {:.1} ms; removing it: {:.1} ms, next batch {:.1} ms",
+        after_add.as_secs_f64() * 1e3,
+        remove.as_secs_f64() * 1e3,
+        after_remove.as_secs_f64() * 1e3
+    );
+    println!(
+        "  ratio of means {ratio:.4}  (95 % interval {low:.4} to {high:.4}); target <= {TARGET_RATIO}: {}",
+        if met { "met" } else { "not shown" }
+    );
+    if o.json {
+        println!(
+            "{{\"pairs\":{},\"entries\":{},\"batch\":{BATCH},\"none_mean_us\":{:.1},\"hotlist_mean_us\":{:.1},\"none_median_us\":{:.1},\"hotlist_median_us\":{:.1},\"ratio\":{ratio:.4},\"ratio_low\":{low:.4},\"ratio_high\":{high:.4},\"target\":{TARGET_RATIO},\"met\":{met},\"first_batch_none_ms\":{:.2},\"first_batch_hotlist_ms\":{:.2},\"after_add_batch_ms\":{:.2},\"remove_ms\":{:.2},\"after_remove_batch_ms\":{:.2}}}",
+            o.pairs,
+            o.entries,
+            mean(&p.none),
+            mean(&p.hotlist),
+            median(&p.none),
+            median(&p.hotlist),
+            first_none.as_secs_f64() * 1e3,
+            first_hotlist.as_secs_f64() * 1e3,
+            after_add.as_secs_f64() * 1e3,
+            remove.as_secs_f64() * 1e3,
+            after_remove.as_secs_f64() * 1e3
+        );
+    }
+}
