@@ -197,8 +197,29 @@ pub(crate) fn ingest(core: &Core, reads: Vec<NewRead>) -> Result<IngestReport> {
     let mut batch = core.store.batch();
     let mut stored = Vec::with_capacity(valid.len());
     let mut matches: Vec<Match> = Vec::new();
-    for v in valid {
-        let s = seal_one(v, &keys, &indexes, now)?;
+    // Tag every read first, then look all the tags up in the hotlist in one tight pass: the
+    // look-ups are independent loads that the CPU overlaps, where one look-up between two
+    // seals waited out a cache miss each time (`cargo bench --bench hotlist`).
+    let tags: Vec<PlateTag> = valid
+        .iter()
+        .map(|v| keys[&v.epoch].0.hash.plate_tag(&v.region, &v.plate))
+        .collect();
+    let candidates: Vec<bool> = if indexes.is_empty() {
+        vec![false; valid.len()]
+    } else {
+        valid
+            .iter()
+            .zip(&tags)
+            .map(|(v, t)| indexes.get(&v.epoch).is_some_and(|i| i.tags.may_hold(t)))
+            .collect()
+    };
+    for ((v, tag), candidate) in valid.into_iter().zip(tags).zip(candidates) {
+        let index = if candidate {
+            indexes.get(&v.epoch)
+        } else {
+            None
+        };
+        let s = seal_one(v, tag, index, &keys, now)?;
         let family = &families[&s.epoch];
         batch.put_in(
             family,
@@ -255,21 +276,20 @@ struct SealedRead {
     matches: Vec<Match>,
 }
 
-/// Tags, seals and matches one read under its epoch's keys.
+/// Seals one read, whose tag is `tag`, under its epoch's keys, and matches it against
+/// `index`, the hotlist of its epoch when the tag may be on it.
 fn seal_one(
     v: Valid,
+    tag: PlateTag,
+    index: Option<&hotlist::index::EpochIndex>,
     keys: &BTreeMap<Epoch, (Arc<EpochKeys>, String, u64)>,
-    indexes: &BTreeMap<Epoch, hotlist::index::EpochIndex>,
     now: Timestamp,
 ) -> Result<SealedRead> {
     let (k, _, _) = &keys[&v.epoch];
     let read_id = ReadId::random()?;
-    let tag = k.hash.plate_tag(&v.region, &v.plate);
     let mut matches = Vec::new();
-    if let Some(index) = indexes.get(&v.epoch)
-        && let Some(hits) = index.tags.get(&tag)
-    {
-        for &i in hits {
+    if let Some(index) = index {
+        for i in index.tags.get(&tag) {
             let e = &index.entries[i];
             if e.expires > now {
                 matches.push(Match {

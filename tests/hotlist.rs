@@ -17,17 +17,23 @@ fn t(s: &str) -> Timestamp {
 }
 
 fn store() -> (tempfile::TempDir, std::path::PathBuf, Vault) {
+    let (dir, path, _key, vault) = keyed_store(&Policy::default_policy());
+    (dir, path, vault)
+}
+
+/// A store under `policy`, with its master key (to reopen it).
+fn keyed_store(policy: &Policy) -> (tempfile::TempDir, std::path::PathBuf, MasterKey, Vault) {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("store");
     let key = MasterKey::generate().expect("key");
     let vault = Vault::create(
         &path,
         &key,
-        &Policy::default_policy(),
+        policy,
         &VaultOptions::new().simulated_clock(t(T0)),
     )
     .expect("create");
-    (dir, path, vault)
+    (dir, path, key, vault)
 }
 
 fn request(plate: &str, case: &str) -> CaseRequest {
@@ -311,4 +317,130 @@ fn no_hotlist_plate_reaches_any_file_in_plaintext() {
     }
     let found = scan_dir(&path, &needles).expect("scan");
     assert!(found.is_empty(), "plaintext hotlist plates: {found:?}");
+}
+
+/// How many alerts each listed case got from one ingest call.
+fn alerts_by_case(vault: &Vault, reads: Vec<NewRead>) -> Vec<(String, usize)> {
+    let report = vault.ingest(reads).expect("ingest");
+    let mut by_case = std::collections::BTreeMap::new();
+    for a in report.alerts {
+        *by_case.entry(a.case).or_insert(0) += 1;
+    }
+    by_case.into_iter().collect()
+}
+
+fn owned(pairs: &[(&str, usize)]) -> Vec<(String, usize)> {
+    pairs.iter().map(|(c, n)| (c.to_string(), *n)).collect()
+}
+
+#[test]
+fn changes_while_matching_take_effect_at_once_and_survive_a_reopen() {
+    let (_dir, path, key, vault) = keyed_store(&Policy::default_policy());
+    let entries = |v: &Vault| v.hotlist().expect("list").len();
+    let until = t("2026-11-20T00:00:00Z");
+    let a = vault
+        .hotlist_add(&request("HOT0001", "2026-000501"), until)
+        .expect("add")
+        .entry
+        .expect("entry");
+    // The first ingest reads the entries and hashes them under the epoch's key.
+    assert_eq!(
+        alerts_by_case(
+            &vault,
+            vec![read("HOT0001", "2026-10-31T08:00:00Z", "CAM-1")]
+        ),
+        owned(&[("2026-000501", 1)])
+    );
+    // Added while the index is in use: another plate, and the same plate for another case.
+    vault
+        .hotlist_add(&request("HOT0002", "2026-000502"), until)
+        .expect("add");
+    vault
+        .hotlist_add(&request("HOT0001", "2026-000503"), until)
+        .expect("add");
+    assert_eq!(entries(&vault), 3);
+    let traffic = || {
+        vec![
+            read("HOT0001", "2026-10-31T09:00:00Z", "CAM-1"),
+            read("HOT0002", "2026-10-31T09:01:00Z", "CAM-2"),
+            read("COLD0003", "2026-10-31T09:02:00Z", "CAM-2"),
+            // An epoch the index has not seen yet.
+            read("HOT0002", "2026-10-30T09:00:00Z", "CAM-3"),
+        ]
+    };
+    assert_eq!(
+        alerts_by_case(&vault, traffic()),
+        owned(&[("2026-000501", 1), ("2026-000502", 2), ("2026-000503", 1)])
+    );
+    // Removed while the index is in use.
+    assert!(
+        vault
+            .hotlist_remove(&a.entry_id, &ReleaseBy::default())
+            .expect("remove")
+    );
+    assert_eq!(
+        alerts_by_case(&vault, traffic()),
+        owned(&[("2026-000502", 2), ("2026-000503", 1)])
+    );
+    // A reopened store reads the same entries back from its files.
+    drop(vault);
+    let vault = Vault::open(&path, &key, &VaultOptions::new()).expect("reopen");
+    assert_eq!(entries(&vault), 2);
+    assert_eq!(
+        alerts_by_case(&vault, traffic()),
+        owned(&[("2026-000502", 2), ("2026-000503", 1)])
+    );
+}
+
+#[test]
+fn a_thousand_entries_and_more_expire_together_each_audited() {
+    // More than one removal batch (1,000 entries) expiring at the same instant, after the
+    // index is in use.
+    const N: usize = 1_200;
+    let policy =
+        Policy::from_toml("agency = \"CITY-PD\"\nsearches_per_requester_per_hour = 1000000\n")
+            .expect("policy");
+    let (_dir, path, _key, vault) = keyed_store(&policy);
+    let until = t("2026-11-02T00:00:00Z");
+    for i in 0..N {
+        let out = vault
+            .hotlist_add(
+                &request(&format!("EXP{i:05}"), &format!("2026-{i:06}")),
+                until,
+            )
+            .expect("add");
+        assert_eq!(out.reason_code(), "allowed", "entry {i}");
+    }
+    assert_eq!(
+        alerts_by_case(
+            &vault,
+            vec![read("EXP00007", "2026-10-31T08:00:00Z", "CAM-1")]
+        ),
+        owned(&[("2026-000007", 1)])
+    );
+    vault
+        .advance_clock(t("2026-11-02T00:00:01Z"))
+        .expect("clock");
+    assert!(vault.hotlist().expect("list").is_empty());
+    let expired = kinds(&path)
+        .into_iter()
+        .filter(|k| *k == EntryKind::HotlistExpired)
+        .count();
+    assert_eq!(expired, N, "one audit entry per expired entry");
+    assert!(
+        alerts_by_case(
+            &vault,
+            vec![read("EXP00007", "2026-11-02T00:00:00Z", "CAM-1")]
+        )
+        .is_empty()
+    );
+    let verified = Review::open(&path)
+        .expect("review")
+        .verify(None)
+        .expect("verify");
+    assert!(
+        verified.ok,
+        "the audit log verifies: {:?}",
+        verified.problem
+    );
 }

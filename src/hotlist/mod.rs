@@ -11,19 +11,23 @@
 //! N entry-id:16B      u64 BE hit count
 //! ```
 //!
-//! Matching happens at ingest against keyed hashes only: for each epoch, the live entries'
-//! plates are hashed once under that epoch's hash key into an in-memory index (rebuilt when
-//! the entries change), so a read costs one hash-map lookup of the tag ingest computes
-//! anyway. A match raises an alert: its read id, time and camera go into the sealed payload
-//! of a `hotlist_alert` audit entry (so the audit log holds no plaintext place or time), the
+//! Matching happens at ingest against keyed hashes only: the live entries are read from the
+//! store once, and for each epoch their plates are hashed once under that epoch's hash key
+//! into an in-memory index ([`index`]), kept up to date as entries are added and removed, so
+//! a read costs one probe of a small table with the tag ingest computes anyway. A match
+//! raises an alert: its read id, time and camera go into the sealed payload of a
+//! `hotlist_alert` audit entry (so the audit log holds no plaintext place or time), the
 //! matched read is placed on hold for the entry's case (and nothing else is), and both land
 //! in the same synced batch as the read itself. Entries expire by themselves and can be
-//! removed early; both are audited.
+//! removed early; both are audited, one audit entry per entry, in batches of
+//! [`REMOVE_BATCH`].
 
 pub(crate) mod alert;
 pub(crate) mod index;
 
 pub use alert::Alert;
+
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -39,7 +43,7 @@ use crate::plate::{Plate, Region};
 use crate::policy::{CaseRequest, Decision};
 use crate::seal::{Binding, SealKey, fast_random};
 use crate::store::layout::CF_HOTLIST;
-use index::{EpochIndex, LiveEntry};
+use index::{EpochIndex, HotlistIndex, LiveEntry};
 
 /// A hotlist entry as `hotlist list` shows it: no plate.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -145,15 +149,62 @@ fn load(core: &Core) -> Result<Vec<([u8; 16], StoredEntry)>> {
             .get(1..17)
             .and_then(|b| b.try_into().ok())
             .ok_or_else(|| Error::Damaged("a hotlist key is malformed".into()))?;
-        let plain = key
-            .open(&binding(&id), v)
-            .map_err(|e| Error::Damaged(format!("hotlist entry {}: {e}", hex::encode(id))))?;
-        let entry: StoredEntry = serde_json::from_slice(&plain)
-            .map_err(|e| Error::Damaged(format!("hotlist entry {}: {e}", hex::encode(id))))?;
-        out.push((id, entry));
+        out.push((id, open_entry(&key, &id, v)?));
         Ok(true)
     })?;
     Ok(out)
+}
+
+/// One stored entry, opened; None when there is no such entry.
+fn get(core: &Core, id: &[u8; 16]) -> Result<Option<StoredEntry>> {
+    let Some(sealed) = core.store.get(CF_HOTLIST, &entry_key(id))? else {
+        return Ok(None);
+    };
+    open_entry(&sealing_key(core)?, id, &sealed).map(Some)
+}
+
+fn open_entry(key: &SealKey, id: &[u8; 16], sealed: &[u8]) -> Result<StoredEntry> {
+    let damaged = |e: &dyn std::fmt::Display| {
+        Error::Damaged(format!("hotlist entry {}: {e}", hex::encode(id)))
+    };
+    let plain = zeroize::Zeroizing::new(key.open(&binding(id), sealed).map_err(|e| damaged(&e))?);
+    serde_json::from_slice(&plain).map_err(|e| damaged(&e))
+}
+
+/// What matching needs of a stored entry.
+fn live_entry(id: [u8; 16], e: StoredEntry) -> Result<LiveEntry> {
+    let (Ok(plate), Ok(region)) = (Plate::parse(&e.plate), Region::parse(&e.region)) else {
+        return Err(Error::Damaged(format!(
+            "hotlist entry {} holds an invalid plate or region",
+            hex::encode(id)
+        )));
+    };
+    Ok(LiveEntry {
+        id,
+        plate,
+        region,
+        case: e.case,
+        expires: e.expires,
+        audit_seq: e.audit_seq,
+    })
+}
+
+/// Every live entry, from the in-memory index (read from the store on its first use).
+fn live(core: &Core) -> Result<Arc<Vec<LiveEntry>>> {
+    index_lock(core)?.entries(|| load_live(core))
+}
+
+fn load_live(core: &Core) -> Result<Vec<LiveEntry>> {
+    load(core)?
+        .into_iter()
+        .map(|(id, e)| live_entry(id, e))
+        .collect()
+}
+
+fn index_lock(core: &Core) -> Result<std::sync::MutexGuard<'_, HotlistIndex>> {
+    core.hotlist
+        .lock()
+        .map_err(|_| Error::Internal("hotlist lock poisoned".into()))
 }
 
 fn hits(core: &Core, id: &[u8; 16]) -> Result<u64> {
@@ -177,13 +228,6 @@ fn info(core: &Core, id: &[u8; 16], e: &StoredEntry) -> Result<HotlistEntryInfo>
         hits: hits(core, id)?,
         audit_seq: e.audit_seq,
     })
-}
-
-/// Forgets the matching index (entries changed).
-pub(crate) fn invalidate(core: &Core) {
-    if let Ok(mut index) = core.hotlist.lock() {
-        index.invalidate();
-    }
 }
 
 /// Adds an entry: decided and audited like a search, with an expiry the policy allows.
@@ -224,11 +268,17 @@ pub(crate) fn add(core: &Core, req: &CaseRequest, expires: Timestamp) -> Result<
         serde_json::to_vec(&stored).map_err(|e| Error::Internal(e.to_string()))?,
     );
     let sealed = sealing_key(core)?.seal(&binding(&id), &plain)?;
+    let live = live_entry(id, stored.clone())?;
     let mut batch = core.store.batch();
     batch.put(CF_HOTLIST, &entry_key(&id), &sealed)?;
     batch.put(CF_HOTLIST, &hits_key(&id), &0u64.to_be_bytes())?;
-    core.store.write(batch, crate::store::Durability::Sync)?;
-    invalidate(core);
+    {
+        // Stored and indexed under the index's lock, so that a first use reading the
+        // entries from the store cannot see this one and then have it added again.
+        let mut index = index_lock(core)?;
+        core.store.write(batch, crate::store::Durability::Sync)?;
+        index.insert(live);
+    }
     core.note_expiry_candidate(expires);
     Ok(HotlistOutcome {
         audit_seq,
@@ -247,36 +297,63 @@ pub(crate) fn list(core: &Core) -> Result<Vec<HotlistEntryInfo>> {
     Ok(out)
 }
 
-/// Removes an entry (early, or at its expiry), audited; compacts so no file keeps it.
-fn remove_with(core: &Core, id: &[u8; 16], by: &ReleaseBy, kind: EntryKind) -> Result<bool> {
-    let Some((_, stored)) = load(core)?.into_iter().find(|(i, _)| i == id) else {
-        return Ok(false);
-    };
-    let mut entry = Entry::new(kind);
-    entry.entry_id = Some(hex::encode(id));
-    entry.case = Some(stored.case.clone());
-    entry.offense = Some(stored.offense.clone());
-    entry.requester = by.requester.as_deref().map(crate::gate::id);
-    entry.agency = by
-        .agency
-        .as_deref()
-        .map(|a| crate::gate::id(a).to_ascii_uppercase());
-    entry.results = Some(hits(core, id)?);
-    core.audit()?.append_with(
-        &core.store,
-        core.clock.now(),
-        vec![Pending::plain(entry)],
-        |batch, _| {
-            batch.delete(CF_HOTLIST, &entry_key(id))?;
-            batch.delete(CF_HOTLIST, &hits_key(id))?;
-            batch.mark_purge(&[CF_HOTLIST])
-        },
-    )?;
-    invalidate(core);
-    // Make the removal physical: retire the WAL that held the entry, compact its SST away
-    // (resumed at the next open if this process dies first).
-    core.store.purge(&[CF_HOTLIST])?;
-    Ok(true)
+/// How many entries one removal batch writes (each with its audit entry); expiry removes
+/// any number of entries in batches of this size.
+const REMOVE_BATCH: usize = 1_000;
+
+/// Removes entries (early, or at their expiry), one audit entry each; then compacts so no
+/// file keeps them. Returns the ids that were there to remove.
+fn remove_entries(
+    core: &Core,
+    ids: &[[u8; 16]],
+    by: &ReleaseBy,
+    kind: EntryKind,
+) -> Result<Vec<[u8; 16]>> {
+    let mut removed = Vec::new();
+    for chunk in ids.chunks(REMOVE_BATCH) {
+        // Looked up, removed from the store and from the index under the index's lock (see
+        // `add`), so that two removals of one entry audit it once.
+        let mut index = index_lock(core)?;
+        let mut found = Vec::with_capacity(chunk.len());
+        let mut pending = Vec::with_capacity(chunk.len());
+        for id in chunk {
+            let Some(stored) = get(core, id)? else {
+                continue;
+            };
+            let mut entry = Entry::new(kind);
+            entry.entry_id = Some(hex::encode(id));
+            entry.case = Some(stored.case);
+            entry.offense = Some(stored.offense);
+            entry.requester = by.requester.as_deref().map(crate::gate::id);
+            entry.agency = by
+                .agency
+                .as_deref()
+                .map(|a| crate::gate::id(a).to_ascii_uppercase());
+            entry.results = Some(hits(core, id)?);
+            pending.push(Pending::plain(entry));
+            found.push(*id);
+        }
+        if found.is_empty() {
+            continue;
+        }
+        core.audit()?
+            .append_with(&core.store, core.clock.now(), pending, |batch, _| {
+                for id in &found {
+                    batch.delete(CF_HOTLIST, &entry_key(id))?;
+                    batch.delete(CF_HOTLIST, &hits_key(id))?;
+                }
+                batch.mark_purge(&[CF_HOTLIST])
+            })?;
+        index.remove(&found.iter().copied().collect());
+        drop(index);
+        removed.extend(found);
+    }
+    if !removed.is_empty() {
+        // Make the removal physical: retire the WAL that held the entries, compact their
+        // SSTs away (resumed at the next open if this process dies first).
+        core.store.purge(&[CF_HOTLIST])?;
+    }
+    Ok(removed)
 }
 
 /// Removes an entry early (audited). Returns false when there is no such entry.
@@ -284,55 +361,33 @@ pub(crate) fn remove(core: &Core, entry_id: &str, by: &ReleaseBy) -> Result<bool
     let id = parse_id(entry_id).ok_or_else(|| {
         Error::InvalidArgument("an entry id is 32 hex characters (see `hotlist list`)".into())
     })?;
-    remove_with(core, &id, by, EntryKind::HotlistRemove)
+    Ok(!remove_entries(core, &[id], by, EntryKind::HotlistRemove)?.is_empty())
 }
 
 /// Removes every entry past its expiry (run by expiry). Returns their ids.
 pub(crate) fn expire_entries(core: &Core, now: Timestamp) -> Result<Vec<String>> {
-    let mut out = Vec::new();
-    for (id, e) in load(core)? {
-        if e.expires <= now
-            && remove_with(core, &id, &ReleaseBy::default(), EntryKind::HotlistExpired)?
-        {
-            out.push(hex::encode(id));
-        }
-    }
-    Ok(out)
+    let expired: Vec<[u8; 16]> = live(core)?
+        .iter()
+        .filter(|e| e.expires <= now)
+        .map(|e| e.id)
+        .collect();
+    let removed = remove_entries(
+        core,
+        &expired,
+        &ReleaseBy::default(),
+        EntryKind::HotlistExpired,
+    )?;
+    Ok(removed.iter().map(hex::encode).collect())
 }
 
 /// The earliest expiry of a live entry, if any.
 pub(crate) fn next_expiry(core: &Core) -> Result<Option<Timestamp>> {
-    Ok(load(core)?.iter().map(|(_, e)| e.expires).min())
+    Ok(live(core)?.iter().map(|e| e.expires).min())
 }
 
-/// The matching index of an epoch (built on first use after a change).
+/// The matching index of an epoch (built on its first use, kept up to date after).
 pub(crate) fn index_for(core: &Core, epoch: Epoch, keys: &EpochKeys) -> Result<Option<EpochIndex>> {
-    let mut index = core
-        .hotlist
-        .lock()
-        .map_err(|_| Error::Internal("hotlist lock poisoned".into()))?;
-    index.for_epoch(epoch, keys, || {
-        load(core)?
-            .into_iter()
-            .map(|(id, e)| {
-                let (Ok(plate), Ok(region)) = (Plate::parse(&e.plate), Region::parse(&e.region))
-                else {
-                    return Err(Error::Damaged(format!(
-                        "hotlist entry {} holds an invalid plate or region",
-                        hex::encode(id)
-                    )));
-                };
-                Ok(LiveEntry {
-                    id,
-                    plate,
-                    region,
-                    case: e.case,
-                    expires: e.expires,
-                    audit_seq: e.audit_seq,
-                })
-            })
-            .collect()
-    })
+    index_lock(core)?.for_epoch(epoch, keys, || load_live(core))
 }
 
 /// Every alert so far (from the audit log), optionally since a time; needs the master key
