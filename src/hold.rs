@@ -356,6 +356,17 @@ pub struct ReleaseBy {
     pub agency: Option<String>,
 }
 
+impl ReleaseBy {
+    /// Names who acted in an audit entry: ids capped as the gate caps them, agency upper-cased.
+    pub(crate) fn stamp(&self, entry: &mut Entry) {
+        entry.requester = self.requester.as_deref().map(crate::gate::id);
+        entry.agency = self
+            .agency
+            .as_deref()
+            .map(|a| crate::gate::id(a).to_ascii_uppercase());
+    }
+}
+
 /// Releases a hold: shreds the case keys and removes the copies, with an audit entry, then
 /// compacts so that no file keeps them. Returns the hold released, or None if there was none.
 pub(crate) fn release(
@@ -371,11 +382,7 @@ pub(crate) fn release(
     let mut entry = Entry::new(kind);
     entry.case = Some(info.case.clone());
     entry.results = Some(info.reads);
-    entry.requester = by.requester.as_deref().map(crate::gate::id);
-    entry.agency = by
-        .agency
-        .as_deref()
-        .map(|a| crate::gate::id(a).to_ascii_uppercase());
+    by.stamp(&mut entry);
     let prefix = reads_prefix(&cid);
     let end = prefix_successor(&prefix).unwrap_or_else(|| vec![0xff; 18]);
     // No rotation may be re-wrapping keys meanwhile (it would write the case key back).

@@ -324,11 +324,7 @@ fn remove_entries(
             entry.entry_id = Some(hex::encode(id));
             entry.case = Some(stored.case);
             entry.offense = Some(stored.offense);
-            entry.requester = by.requester.as_deref().map(crate::gate::id);
-            entry.agency = by
-                .agency
-                .as_deref()
-                .map(|a| crate::gate::id(a).to_ascii_uppercase());
+            by.stamp(&mut entry);
             entry.results = Some(hits(core, id)?);
             pending.push(Pending::plain(entry));
             found.push(*id);
