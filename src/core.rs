@@ -83,6 +83,8 @@ pub(crate) struct Core {
     payload_keys: Mutex<HashMap<String, SealKey>>,
     /// The hotlist matching state.
     pub hotlist: Mutex<crate::hotlist::index::HotlistIndex>,
+    /// Serialises changes to the hotlist (add, renew, remove); taken before `hotlist`.
+    pub hotlist_changes: Mutex<()>,
     /// Who is told of hotlist alerts (a sink returning false is removed).
     pub alert_sinks: Mutex<Vec<AlertSink>>,
     /// The process lock (read-write opens only); released on drop.
@@ -222,6 +224,7 @@ impl Core {
             fault_hook: None,
             payload_keys: Mutex::new(HashMap::new()),
             hotlist: Mutex::new(crate::hotlist::index::HotlistIndex::default()),
+            hotlist_changes: Mutex::new(()),
             alert_sinks: Mutex::new(Vec::new()),
             _lock: lock,
         })

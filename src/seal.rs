@@ -111,6 +111,20 @@ impl HashKey {
         out.copy_from_slice(&h.finalize().as_bytes()[..TAG_BYTES]);
         PlateTag(out)
     }
+
+    /// A keyed hash of several fields (each length-prefixed) under a domain label, for
+    /// in-memory identities that must not hold a plate.
+    pub fn keyed_fields(&self, domain: &[u8], fields: &[&[u8]]) -> PlateTag {
+        let mut h = blake3::Hasher::new_keyed(&self.0);
+        h.update(domain);
+        for f in fields {
+            h.update(&(f.len() as u64).to_be_bytes());
+            h.update(f);
+        }
+        let mut out = [0u8; TAG_BYTES];
+        out.copy_from_slice(&h.finalize().as_bytes()[..TAG_BYTES]);
+        PlateTag(out)
+    }
 }
 
 impl std::fmt::Debug for HashKey {

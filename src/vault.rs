@@ -209,7 +209,9 @@ impl Vault {
     }
 
     /// Adds a hotlist entry: `request` is decided and audited like a search, and `expires`
-    /// must be no further ahead than the policy's `hotlist_max_days` (renew by adding again).
+    /// must be no further ahead than the policy's `hotlist_max_days`. Adding a plate and region
+    /// already listed for the same case and agency renews that entry (same id, new expiry;
+    /// [`HotlistOutcome::renewed`]).
     pub fn hotlist_add(&self, request: &CaseRequest, expires: Timestamp) -> Result<HotlistOutcome> {
         hotlist::add(&self.core, request, expires)
     }

@@ -993,6 +993,7 @@ fn hotlist_add_import_list_remove_and_alerts() {
         .ok()
         .json();
     assert_eq!(v["decision"], "allowed", "{v}");
+    assert_eq!(v["renewed"], false, "{v}");
     let first_id = v["entry"]["entry_id"]
         .as_str()
         .expect("entry_id")
@@ -1030,9 +1031,14 @@ fn hotlist_add_import_list_remove_and_alerts() {
         .map(|r| r["line"].as_u64().expect("line"))
         .collect();
     assert_eq!(lines, vec![3, 4], "{v}");
+    // The second line lists HOT123 for its case again: a renewal of the first entry.
     let jsonl = env.write(
         "hot.jsonl",
-        r#"{"plate":"HOTJS1","region":"CO","case":"2026-005153","offense":"STOLEN_VEHICLE","purpose":"stolen-vehicle","requester":"DET-7","agency":"CITY-PD","expires":"2026-12-20T00:00:00Z"}"#,
+        concat!(
+            r#"{"plate":"HOTJS1","region":"CO","case":"2026-005153","offense":"STOLEN_VEHICLE","purpose":"stolen-vehicle","requester":"DET-7","agency":"CITY-PD","expires":"2026-12-20T00:00:00Z"}"#,
+            "\n",
+            r#"{"plate":"hot-123","region":"CO","case":"2026-005150","offense":"STOLEN_VEHICLE","purpose":"stolen-vehicle","requester":"DET-7","agency":"CITY-PD","expires":"2026-12-24T00:00:00Z"}"#,
+        ),
     );
     let v = env
         .cmd()
@@ -1042,7 +1048,10 @@ fn hotlist_add_import_list_remove_and_alerts() {
         .run()
         .ok()
         .json();
-    assert_eq!(v["accepted"], 1, "{v}");
+    assert_eq!(v["accepted"], 2, "{v}");
+    assert_eq!(v["renewed"], 1, "{v}");
+    assert_eq!(v["entries"][1]["entry_id"], first_id.as_str(), "{v}");
+    assert_eq!(v["entries"][1]["expires"], "2026-12-24T00:00:00Z", "{v}");
 
     let list = env.cmd().args(["hotlist", "list", "--json"]);
     let run = list.run().ok();

@@ -444,3 +444,76 @@ fn a_thousand_entries_and_more_expire_together_each_audited() {
         verified.problem
     );
 }
+
+#[test]
+fn adding_a_listed_plate_again_for_its_case_renews_the_entry() {
+    let (_dir, path, vault) = store();
+    let first = vault
+        .hotlist_add(
+            &request("REN0001", "2026-000601"),
+            t("2026-11-10T00:00:00Z"),
+        )
+        .expect("add");
+    assert!(!first.renewed);
+    let first = first.entry.expect("entry");
+    assert_eq!(
+        alerts_by_case(
+            &vault,
+            vec![read("REN0001", "2026-10-31T08:00:00Z", "CAM-1")]
+        ),
+        owned(&[("2026-000601", 1)])
+    );
+
+    // Another detective of the same agency renews it, spelling the plate another way.
+    let again = vault
+        .hotlist_add(
+            &CaseRequest {
+                requester: "DET-8".into(),
+                ..request("ren-0001", "2026-000601")
+            },
+            t("2026-11-25T00:00:00Z"),
+        )
+        .expect("renew");
+    assert!(again.renewed);
+    let renewed = again.entry.expect("entry");
+    assert_eq!(renewed.entry_id, first.entry_id);
+    assert_eq!(renewed.expires, t("2026-11-25T00:00:00Z"));
+    assert_eq!(renewed.created_at, first.created_at);
+    assert_eq!(renewed.requester, "DET-8");
+    assert_eq!(renewed.hits, 1, "the hit count is kept");
+    assert_eq!(vault.hotlist().expect("list").len(), 1);
+    // Each renewal is a `hotlist_add` audit entry naming the same entry.
+    let adds = Review::open(&path)
+        .expect("review")
+        .entries()
+        .expect("entries")
+        .into_iter()
+        .filter(|e| {
+            e.kind == EntryKind::HotlistAdd && e.entry_id.as_deref() == Some(&first.entry_id)
+        })
+        .count();
+    assert_eq!(adds, 2);
+
+    // The same plate for another case is another entry.
+    let other = vault
+        .hotlist_add(
+            &request("REN0001", "2026-000602"),
+            t("2026-11-20T00:00:00Z"),
+        )
+        .expect("add");
+    assert!(!other.renewed);
+    assert_ne!(other.entry.expect("entry").entry_id, first.entry_id);
+
+    // Past the first expiry the renewed entry still matches, once a read.
+    vault
+        .advance_clock(t("2026-11-12T00:00:00Z"))
+        .expect("clock");
+    assert_eq!(vault.hotlist().expect("list").len(), 2);
+    assert_eq!(
+        alerts_by_case(
+            &vault,
+            vec![read("REN0001", "2026-11-11T12:00:00Z", "CAM-2")]
+        ),
+        owned(&[("2026-000601", 1), ("2026-000602", 1)])
+    );
+}

@@ -12,9 +12,10 @@ use super::{CliError, Exit, Global, Output};
 /// `hotlist` subcommands.
 #[derive(Debug, clap::Subcommand)]
 pub(crate) enum Command {
-    /// Add a plate to the hotlist for a case (decided and audited like a search).
+    /// Add a plate to the hotlist for a case (decided and audited like a search); adding a
+    /// plate already listed for the same case and agency renews that entry.
     #[command(
-        after_help = "Example:\n  platevault hotlist add --plate 7KQX291 --region CO --case 2026-001234 --offense STOLEN_VEHICLE \\\n    --purpose stolen-vehicle --requester DET-7 --agency CITY-PD --expires 2026-12-20T00:00:00Z\n\nExit 3 when the policy denies it (the denial is audited)."
+        after_help = "Example:\n  platevault hotlist add --plate 7KQX291 --region CO --case 2026-001234 --offense STOLEN_VEHICLE \\\n    --purpose stolen-vehicle --requester DET-7 --agency CITY-PD --expires 2026-12-20T00:00:00Z\n\nThe same plate, region, case and agency again renews the entry (same entry id, the new expiry, \"renewed\": true).\nExit 3 when the policy denies it (the denial is audited)."
     )]
     Add(AddArgs),
     /// Add many entries from a CSV (with a header row) or JSON Lines file; each line is
@@ -109,11 +110,16 @@ pub(crate) fn run(global: &Global, out: &Output, cmd: Command) -> Result<Exit, C
                         .as_ref()
                         .map_or(serde_json::Value::Null, entry_json),
                 );
+                obj.insert("renewed".into(), outcome.renewed.into());
             }
             let text = match &outcome.entry {
                 Some(e) => format!(
-                    "hotlist entry {} for case {} until {} (audit entry {})",
-                    e.entry_id, e.case, e.expires, outcome.audit_seq
+                    "hotlist entry {} for case {} {}until {} (audit entry {})",
+                    e.entry_id,
+                    e.case,
+                    if outcome.renewed { "renewed " } else { "" },
+                    e.expires,
+                    outcome.audit_seq
                 ),
                 None => format!(
                     "DENIED ({}): {}",
@@ -247,7 +253,7 @@ fn import(global: &Global, out: &Output, file: &PathBuf) -> Result<Exit, CliErro
     // CSV (a header row first) unless the first line is a JSON object.
     let mut csv_header: Option<Vec<String>> = None;
     let mut json_lines: Option<bool> = None;
-    let (mut accepted, mut denied) = (0u64, 0u64);
+    let (mut accepted, mut renewed, mut denied) = (0u64, 0u64, 0u64);
     let mut rejected = Vec::new();
     let mut entries = Vec::new();
     for (i, line) in reader.lines().enumerate() {
@@ -285,6 +291,7 @@ fn import(global: &Global, out: &Output, file: &PathBuf) -> Result<Exit, CliErro
         match &outcome.entry {
             Some(e) => {
                 accepted += 1;
+                renewed += u64::from(outcome.renewed);
                 entries.push(entry_json(e));
             }
             None => {
@@ -299,7 +306,7 @@ fn import(global: &Global, out: &Output, file: &PathBuf) -> Result<Exit, CliErro
         }
     }
     let mut text = format!(
-        "accepted {accepted} entries, refused {} lines",
+        "accepted {accepted} entries ({renewed} of them renewals), refused {} lines",
         rejected.len()
     );
     for r in rejected.iter().take(20) {
@@ -310,7 +317,12 @@ fn import(global: &Global, out: &Output, file: &PathBuf) -> Result<Exit, CliErro
         ));
     }
     out.result(
-        &serde_json::json!({ "accepted": accepted, "rejected": rejected, "entries": entries }),
+        &serde_json::json!({
+            "accepted": accepted,
+            "renewed": renewed,
+            "rejected": rejected,
+            "entries": entries,
+        }),
         &text,
     );
     Ok(if denied > 0 { Exit::Denied } else { Exit::Ok })

@@ -17,7 +17,7 @@ use crate::epoch::{Epoch, Timestamp};
 use crate::error::Result;
 use crate::keys::EpochKeys;
 use crate::plate::{Plate, Region};
-use crate::seal::PlateTag;
+use crate::seal::{HashKey, PlateTag, fast_random};
 
 /// How many epochs' tag maps stay in memory.
 const MAX_CACHED_EPOCHS: usize = 8;
@@ -33,6 +33,8 @@ pub(crate) struct LiveEntry {
     pub region: Region,
     /// The case it serves.
     pub case: String,
+    /// The agency that listed it (upper case).
+    pub agency: String,
     /// When it stops matching.
     pub expires: Timestamp,
     /// The audit entry that allowed it.
@@ -118,6 +120,44 @@ impl TagIndex {
     }
 }
 
+/// What makes two entries the same listing: plate, region, case and agency, hashed under
+/// the index's own key (so the map holds no plate).
+fn identity(key: &HashKey, listing: Listing<'_>) -> PlateTag {
+    key.keyed_fields(
+        b"platevault/hotlist-identity/v1\0",
+        &[
+            listing.region.as_str().as_bytes(),
+            listing.plate.expose().as_bytes(),
+            listing.case.as_bytes(),
+            listing.agency.as_bytes(),
+        ],
+    )
+}
+
+/// What makes two entries the same listing (see [`HotlistIndex::find_same`]).
+#[derive(Clone, Copy)]
+pub(crate) struct Listing<'a> {
+    /// The plate.
+    pub plate: &'a Plate,
+    /// Its region.
+    pub region: &'a Region,
+    /// The case (trimmed).
+    pub case: &'a str,
+    /// The agency (trimmed, upper case).
+    pub agency: &'a str,
+}
+
+impl LiveEntry {
+    fn listing(&self) -> Listing<'_> {
+        Listing {
+            plate: &self.plate,
+            region: &self.region,
+            case: &self.case,
+            agency: &self.agency,
+        }
+    }
+}
+
 /// A tag's first eight bytes.
 fn prefix(tag: &PlateTag) -> u64 {
     let mut b = [0u8; 8];
@@ -153,6 +193,10 @@ pub(crate) struct HotlistIndex {
     loaded: bool,
     entries: Arc<Vec<LiveEntry>>,
     by_epoch: HashMap<Epoch, Arc<TagIndex>>,
+    /// Keys [`HotlistIndex::identity`]: random, made at the first use, in memory only.
+    identity_key: Option<HashKey>,
+    /// Identity (plate, region, case, agency) → entry id, to renew rather than duplicate.
+    identities: HashMap<PlateTag, [u8; 16]>,
 }
 
 impl std::fmt::Debug for HotlistIndex {
@@ -168,18 +212,60 @@ impl HotlistIndex {
         load: impl FnOnce() -> Result<Vec<LiveEntry>>,
     ) -> Result<Arc<Vec<LiveEntry>>> {
         if !self.loaded {
-            self.entries = Arc::new(load()?);
+            let mut key = zeroize::Zeroizing::new([0u8; 32]);
+            fast_random(key.as_mut())?;
+            let key = HashKey::from_bytes(*key);
+            let entries = load()?;
+            self.identities = entries
+                .iter()
+                .map(|e| (identity(&key, e.listing()), e.id))
+                .collect();
+            self.identity_key = Some(key);
+            self.entries = Arc::new(entries);
             self.by_epoch.clear();
             self.loaded = true;
         }
         Ok(Arc::clone(&self.entries))
     }
 
+    /// The id of the live entry with this listing, if any (adding it again renews that
+    /// entry). `load` reads the entries on the first use.
+    pub fn find_same(
+        &mut self,
+        listing: Listing<'_>,
+        load: impl FnOnce() -> Result<Vec<LiveEntry>>,
+    ) -> Result<Option<[u8; 16]>> {
+        self.entries(load)?;
+        Ok(self
+            .identity_key
+            .as_ref()
+            .and_then(|key| self.identities.get(&identity(key, listing)))
+            .copied())
+    }
+
     /// Adds an entry just stored. (Before the first use there is nothing to add to: the
     /// first use reads it from the store.) The epochs' tag indexes catch up at their next use.
     pub fn insert(&mut self, entry: LiveEntry) {
-        if self.loaded {
-            Arc::make_mut(&mut self.entries).push(entry);
+        if !self.loaded {
+            return;
+        }
+        if let Some(key) = &self.identity_key {
+            self.identities
+                .insert(identity(key, entry.listing()), entry.id);
+        }
+        Arc::make_mut(&mut self.entries).push(entry);
+    }
+
+    /// Replaces a live entry just renewed (same id, plate, region, case and agency, so its
+    /// tags and identity stay; a new expiry and audit entry).
+    pub fn renew(&mut self, entry: LiveEntry) {
+        if !self.loaded {
+            return;
+        }
+        let entries = Arc::make_mut(&mut self.entries);
+        match entries.iter_mut().find(|e| e.id == entry.id) {
+            Some(live) => *live = entry,
+            None => self.insert(entry),
         }
     }
 
@@ -187,6 +273,11 @@ impl HotlistIndex {
     /// next use (positions move).
     pub fn remove(&mut self, ids: &HashSet<[u8; 16]>) {
         if self.loaded {
+            if let Some(key) = &self.identity_key {
+                for e in self.entries.iter().filter(|e| ids.contains(&e.id)) {
+                    self.identities.remove(&identity(key, e.listing()));
+                }
+            }
             Arc::make_mut(&mut self.entries).retain(|e| !ids.contains(&e.id));
         }
         self.by_epoch.clear();

@@ -43,7 +43,7 @@ use crate::plate::{Plate, Region};
 use crate::policy::{CaseRequest, Decision};
 use crate::seal::{Binding, SealKey, fast_random};
 use crate::store::layout::CF_HOTLIST;
-use index::{EpochIndex, HotlistIndex, LiveEntry};
+use index::{EpochIndex, HotlistIndex, Listing, LiveEntry};
 
 /// A hotlist entry as `hotlist list` shows it: no plate.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -77,6 +77,9 @@ pub struct HotlistOutcome {
     pub decision: Decision,
     /// The new entry (allowed requests only).
     pub entry: Option<HotlistEntryInfo>,
+    /// True when the request renewed a live entry (same plate, region, case and agency)
+    /// instead of adding one: same entry id, the new expiry, hit count kept.
+    pub renewed: bool,
 }
 
 impl HotlistOutcome {
@@ -184,6 +187,7 @@ fn live_entry(id: [u8; 16], e: StoredEntry) -> Result<LiveEntry> {
         plate,
         region,
         case: e.case,
+        agency: e.agency,
         expires: e.expires,
         audit_seq: e.audit_seq,
     })
@@ -199,6 +203,12 @@ fn load_live(core: &Core) -> Result<Vec<LiveEntry>> {
         .into_iter()
         .map(|(id, e)| live_entry(id, e))
         .collect()
+}
+
+fn changes_lock(core: &Core) -> Result<std::sync::MutexGuard<'_, ()>> {
+    core.hotlist_changes
+        .lock()
+        .map_err(|_| Error::Internal("hotlist lock poisoned".into()))
 }
 
 fn index_lock(core: &Core) -> Result<std::sync::MutexGuard<'_, HotlistIndex>> {
@@ -234,6 +244,27 @@ fn info(core: &Core, id: &[u8; 16], e: &StoredEntry) -> Result<HotlistEntryInfo>
 pub(crate) fn add(core: &Core, req: &CaseRequest, expires: Timestamp) -> Result<HotlistOutcome> {
     let mut id = [0u8; 16];
     fast_random(&mut id)?;
+    // One change to the list at a time: a renewal must find the entry it renews.
+    let _changes = changes_lock(core)?;
+    // The same plate, region, case and agency already listed: this renews that entry (same
+    // id, new expiry, a new audit entry) rather than listing the plate twice, which would
+    // raise two alerts per read. A plate or region that does not parse is refused below.
+    let agency = req.agency.trim().to_ascii_uppercase();
+    let renews = match (Plate::parse(&req.plate), Region::parse(&req.region)) {
+        (Ok(plate), Ok(region)) => index_lock(core)?.find_same(
+            Listing {
+                plate: &plate,
+                region: &region,
+                case: req.case_number.trim(),
+                agency: &agency,
+            },
+            || load_live(core),
+        )?,
+        _ => None,
+    };
+    if let Some(existing) = renews {
+        id = existing;
+    }
     let id_hex = hex::encode(id);
     let Decided {
         audit_seq,
@@ -251,17 +282,22 @@ pub(crate) fn add(core: &Core, req: &CaseRequest, expires: Timestamp) -> Result<
             audit_seq,
             decision,
             entry: None,
+            renewed: false,
         });
+    };
+    let created_at = match renews {
+        Some(id) => get(core, &id)?.map(|e| e.created_at),
+        None => None,
     };
     let stored = StoredEntry {
         plate: grant.plate().expose().to_string(),
         region: grant.region().as_str().to_string(),
         case: req.case_number.trim().to_string(),
         offense: grant.offense().to_string(),
-        agency: req.agency.trim().to_ascii_uppercase(),
+        agency,
         requester: req.requester.trim().to_string(),
         expires,
-        created_at: core.clock.now(),
+        created_at: created_at.unwrap_or_else(|| core.clock.now()),
         audit_seq,
     };
     let plain = zeroize::Zeroizing::new(
@@ -271,19 +307,26 @@ pub(crate) fn add(core: &Core, req: &CaseRequest, expires: Timestamp) -> Result<
     let live = live_entry(id, stored.clone())?;
     let mut batch = core.store.batch();
     batch.put(CF_HOTLIST, &entry_key(&id), &sealed)?;
-    batch.put(CF_HOTLIST, &hits_key(&id), &0u64.to_be_bytes())?;
+    if renews.is_none() {
+        batch.put(CF_HOTLIST, &hits_key(&id), &0u64.to_be_bytes())?;
+    }
     {
         // Stored and indexed under the index's lock, so that a first use reading the
         // entries from the store cannot see this one and then have it added again.
         let mut index = index_lock(core)?;
         core.store.write(batch, crate::store::Durability::Sync)?;
-        index.insert(live);
+        if renews.is_some() {
+            index.renew(live);
+        } else {
+            index.insert(live);
+        }
     }
     core.note_expiry_candidate(expires);
     Ok(HotlistOutcome {
         audit_seq,
         entry: Some(info(core, &id, &stored)?),
         decision,
+        renewed: renews.is_some(),
     })
 }
 
@@ -309,6 +352,7 @@ fn remove_entries(
     by: &ReleaseBy,
     kind: EntryKind,
 ) -> Result<Vec<[u8; 16]>> {
+    let _changes = changes_lock(core)?;
     let mut removed = Vec::new();
     for chunk in ids.chunks(REMOVE_BATCH) {
         // Looked up, removed from the store and from the index under the index's lock (see
