@@ -357,13 +357,18 @@ pub struct ReleaseBy {
 }
 
 impl ReleaseBy {
-    /// Names who acted in an audit entry: ids capped as the gate caps them, agency upper-cased.
-    pub(crate) fn stamp(&self, entry: &mut Entry) {
-        entry.requester = self.requester.as_deref().map(crate::gate::id);
+    /// Names who acted in an audit entry: ids capped as the gate caps them, agency
+    /// upper-cased, and either replaced by a marker if it spells `plate` (when known).
+    pub(crate) fn stamp(&self, entry: &mut Entry, plate: Option<&crate::plate::Plate>) {
+        let screened = |text: &str| crate::gate::screen(text, plate);
+        entry.requester = self
+            .requester
+            .as_deref()
+            .map(|r| screened(&crate::gate::id(r)));
         entry.agency = self
             .agency
             .as_deref()
-            .map(|a| crate::gate::id(a).to_ascii_uppercase());
+            .map(|a| screened(&crate::gate::id(a).to_ascii_uppercase()));
     }
 }
 
@@ -382,7 +387,7 @@ pub(crate) fn release(
     let mut entry = Entry::new(kind);
     entry.case = Some(info.case.clone());
     entry.results = Some(info.reads);
-    by.stamp(&mut entry);
+    by.stamp(&mut entry, None);
     let prefix = reads_prefix(&cid);
     let end = prefix_successor(&prefix).unwrap_or_else(|| vec![0xff; 18]);
     // No rotation may be re-wrapping keys meanwhile (it would write the case key back).

@@ -7,7 +7,8 @@ use platevault::audit::entry::EntryKind;
 use platevault::review::Review;
 use platevault::scan::{Needle, scan_dir};
 use platevault::{
-    CaseRequest, MasterKey, NewRead, Policy, ReleaseBy, Timestamp, Vault, VaultOptions,
+    CaseRequest, HotlistEntryInfo, MasterKey, NewRead, Policy, ReleaseBy, Timestamp, Vault,
+    VaultOptions,
 };
 
 const T0: &str = "2026-11-01T00:00:00Z";
@@ -59,6 +60,15 @@ fn read(plate: &str, at: &str, camera: &str) -> NewRead {
         lon: Some(-104.99),
         ..NewRead::default()
     }
+}
+
+/// Lists `plate` for `case` until `until`; the policy must allow it.
+fn listed(vault: &Vault, plate: &str, case: &str, until: &str) -> HotlistEntryInfo {
+    vault
+        .hotlist_add(&request(plate, case), t(until))
+        .expect("add")
+        .entry
+        .expect("allowed")
 }
 
 fn kinds(path: &std::path::Path) -> Vec<EntryKind> {
@@ -164,22 +174,8 @@ fn a_listed_plate_raises_one_alert_per_read_and_is_held() {
 #[test]
 fn expired_and_removed_entries_raise_nothing() {
     let (_dir, path, vault) = store();
-    let short = vault
-        .hotlist_add(
-            &request("EXP0001", "2026-000201"),
-            t("2026-11-01T00:30:00Z"),
-        )
-        .expect("add")
-        .entry
-        .expect("entry");
-    let removed = vault
-        .hotlist_add(
-            &request("REM0001", "2026-000202"),
-            t("2026-11-20T00:00:00Z"),
-        )
-        .expect("add")
-        .entry
-        .expect("entry");
+    let short = listed(&vault, "EXP0001", "2026-000201", "2026-11-01T00:30:00Z");
+    let removed = listed(&vault, "REM0001", "2026-000202", "2026-11-20T00:00:00Z");
     assert!(
         vault
             .hotlist_remove(
@@ -516,4 +512,33 @@ fn adding_a_listed_plate_again_for_its_case_renews_the_entry() {
         ),
         owned(&[("2026-000601", 1), ("2026-000602", 1)])
     );
+}
+
+#[test]
+fn a_removal_that_names_the_plate_as_its_requester_does_not_log_it() {
+    let (_dir, path, vault) = store();
+    let entry = listed(&vault, "SCR0001", "2026-000801", "2026-11-20T00:00:00Z");
+    assert!(
+        vault
+            .hotlist_remove(
+                &entry.entry_id,
+                &ReleaseBy {
+                    requester: Some("scr 0001".into()),
+                    agency: Some("CITY-PD".into()),
+                },
+            )
+            .expect("remove")
+    );
+    let removal = Review::open(&path)
+        .expect("review")
+        .entries()
+        .expect("entries")
+        .into_iter()
+        .find(|e| e.kind == EntryKind::HotlistRemove)
+        .expect("removal audited");
+    assert_eq!(
+        removal.requester.as_deref(),
+        Some("<redacted: contained the plate>")
+    );
+    assert_eq!(removal.agency.as_deref(), Some("CITY-PD"));
 }

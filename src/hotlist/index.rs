@@ -186,6 +186,99 @@ impl Hasher for PrefixHasher {
     }
 }
 
+/// Which live entry holds each listing (plate, region, case, agency), so that adding a listing
+/// again renews its entry instead of listing the plate twice. Listings are hashed under a
+/// random key made when the entries are loaded, in memory only, so the map holds no plate.
+struct Identities {
+    key: HashKey,
+    /// Listing → the entry holding it and that entry's expiry.
+    by_listing: HashMap<PlateTag, ([u8; 16], Timestamp)>,
+    /// Live entries that `by_listing` does not point to because another entry has the same
+    /// listing: duplicates in a store written before renewals existed, or an entry past its
+    /// expiry (not removed yet) that a new entry replaced.
+    shadowed: usize,
+}
+
+impl Identities {
+    /// The map of `entries`; where several share a listing, the latest expiry holds it.
+    fn new(entries: &[LiveEntry]) -> Result<Identities> {
+        let mut key = zeroize::Zeroizing::new([0u8; 32]);
+        fast_random(key.as_mut())?;
+        let mut ids = Identities {
+            key: HashKey::from_bytes(*key),
+            by_listing: HashMap::with_capacity(entries.len()),
+            shadowed: 0,
+        };
+        for e in entries {
+            ids.offer(e);
+        }
+        Ok(ids)
+    }
+
+    fn of(&self, listing: Listing<'_>) -> PlateTag {
+        identity(&self.key, listing)
+    }
+
+    /// Points the listing of `e` at `e` unless an entry expiring later holds it.
+    fn offer(&mut self, e: &LiveEntry) {
+        let k = self.of(e.listing());
+        match self.by_listing.get_mut(&k) {
+            None => {
+                self.by_listing.insert(k, (e.id, e.expires));
+            }
+            Some(held) if held.0 == e.id => held.1 = e.expires,
+            Some(held) => {
+                self.shadowed += 1;
+                if held.1 < e.expires {
+                    *held = (e.id, e.expires);
+                }
+            }
+        }
+    }
+
+    /// The entry holding `listing` if it is still in force at `now`.
+    fn live(&self, listing: Listing<'_>, now: Timestamp) -> Option<[u8; 16]> {
+        self.by_listing
+            .get(&self.of(listing))
+            .filter(|(_, expires)| *expires > now)
+            .map(|(id, _)| *id)
+    }
+
+    /// Forgets `removed`; a listing they held passes to a surviving duplicate, if any.
+    fn forget<'a>(
+        &mut self,
+        removed: impl Iterator<Item = &'a LiveEntry>,
+        survivors: &[LiveEntry],
+    ) {
+        let mut orphaned = HashSet::new();
+        for e in removed {
+            let k = self.of(e.listing());
+            if self.by_listing.get(&k).is_some_and(|held| held.0 == e.id) {
+                self.by_listing.remove(&k);
+                orphaned.insert(k);
+            } else {
+                self.shadowed = self.shadowed.saturating_sub(1);
+            }
+        }
+        if orphaned.is_empty() || self.shadowed == 0 {
+            return;
+        }
+        for s in survivors {
+            let k = self.of(s.listing());
+            if orphaned.contains(&k) {
+                if !self.by_listing.contains_key(&k) {
+                    self.shadowed = self.shadowed.saturating_sub(1);
+                    self.by_listing.insert(k, (s.id, s.expires));
+                } else {
+                    // Two survivors: `offer` keeps the later expiry and counts one shadowed.
+                    self.shadowed = self.shadowed.saturating_sub(1);
+                    self.offer(s);
+                }
+            }
+        }
+    }
+}
+
 /// The index, held by the open store.
 #[derive(Default)]
 pub(crate) struct HotlistIndex {
@@ -193,10 +286,8 @@ pub(crate) struct HotlistIndex {
     loaded: bool,
     entries: Arc<Vec<LiveEntry>>,
     by_epoch: HashMap<Epoch, Arc<TagIndex>>,
-    /// Keys [`HotlistIndex::identity`]: random, made at the first use, in memory only.
-    identity_key: Option<HashKey>,
-    /// Identity (plate, region, case, agency) → entry id, to renew rather than duplicate.
-    identities: HashMap<PlateTag, [u8; 16]>,
+    /// Who holds each listing (made with `entries`).
+    identities: Option<Identities>,
 }
 
 impl std::fmt::Debug for HotlistIndex {
@@ -212,15 +303,8 @@ impl HotlistIndex {
         load: impl FnOnce() -> Result<Vec<LiveEntry>>,
     ) -> Result<Arc<Vec<LiveEntry>>> {
         if !self.loaded {
-            let mut key = zeroize::Zeroizing::new([0u8; 32]);
-            fast_random(key.as_mut())?;
-            let key = HashKey::from_bytes(*key);
             let entries = load()?;
-            self.identities = entries
-                .iter()
-                .map(|e| (identity(&key, e.listing()), e.id))
-                .collect();
-            self.identity_key = Some(key);
+            self.identities = Some(Identities::new(&entries)?);
             self.entries = Arc::new(entries);
             self.by_epoch.clear();
             self.loaded = true;
@@ -228,19 +312,19 @@ impl HotlistIndex {
         Ok(Arc::clone(&self.entries))
     }
 
-    /// The id of the live entry with this listing, if any (adding it again renews that
-    /// entry). `load` reads the entries on the first use.
+    /// The id of the entry with this listing still in force at `now`, if any (adding the
+    /// listing again renews that entry). `load` reads the entries on the first use.
     pub fn find_same(
         &mut self,
         listing: Listing<'_>,
+        now: Timestamp,
         load: impl FnOnce() -> Result<Vec<LiveEntry>>,
     ) -> Result<Option<[u8; 16]>> {
         self.entries(load)?;
         Ok(self
-            .identity_key
+            .identities
             .as_ref()
-            .and_then(|key| self.identities.get(&identity(key, listing)))
-            .copied())
+            .and_then(|ids| ids.live(listing, now)))
     }
 
     /// Adds an entry just stored. (Before the first use there is nothing to add to: the
@@ -249,23 +333,25 @@ impl HotlistIndex {
         if !self.loaded {
             return;
         }
-        if let Some(key) = &self.identity_key {
-            self.identities
-                .insert(identity(key, entry.listing()), entry.id);
+        if let Some(ids) = &mut self.identities {
+            ids.offer(&entry);
         }
         Arc::make_mut(&mut self.entries).push(entry);
     }
 
     /// Replaces a live entry just renewed (same id, plate, region, case and agency, so its
-    /// tags and identity stay; a new expiry and audit entry).
+    /// tags stay; a new expiry and audit entry).
     pub fn renew(&mut self, entry: LiveEntry) {
         if !self.loaded {
             return;
         }
+        if let Some(ids) = &mut self.identities {
+            ids.offer(&entry);
+        }
         let entries = Arc::make_mut(&mut self.entries);
         match entries.iter_mut().find(|e| e.id == entry.id) {
             Some(live) => *live = entry,
-            None => self.insert(entry),
+            None => entries.push(entry),
         }
     }
 
@@ -273,12 +359,16 @@ impl HotlistIndex {
     /// next use (positions move).
     pub fn remove(&mut self, ids: &HashSet<[u8; 16]>) {
         if self.loaded {
-            if let Some(key) = &self.identity_key {
-                for e in self.entries.iter().filter(|e| ids.contains(&e.id)) {
-                    self.identities.remove(&identity(key, e.listing()));
-                }
-            }
+            let gone: Vec<LiveEntry> = self
+                .entries
+                .iter()
+                .filter(|e| ids.contains(&e.id))
+                .cloned()
+                .collect();
             Arc::make_mut(&mut self.entries).retain(|e| !ids.contains(&e.id));
+            if let Some(identities) = &mut self.identities {
+                identities.forget(gone.iter(), &self.entries);
+            }
         }
         self.by_epoch.clear();
     }
@@ -298,8 +388,12 @@ impl HotlistIndex {
         let tag_of = |e: &LiveEntry| keys.hash.plate_tag(&e.region, &e.plate);
         let tags = match self.by_epoch.get_mut(&epoch) {
             Some(tags) => {
+                // Entries only grow between removals, and a removal drops every epoch's
+                // tags; rebuild anyway should that ever not hold.
                 let indexed = tags.len();
-                if indexed < entries.len() {
+                if indexed > entries.len() {
+                    *tags = Arc::new(TagIndex::new(entries.iter().map(tag_of)));
+                } else if indexed < entries.len() {
                     Arc::make_mut(tags).extend(entries[indexed..].iter().map(tag_of));
                 }
                 Arc::clone(tags)
@@ -358,6 +452,74 @@ mod tests {
         assert!(!index.may_hold(&tag(8, 1)));
         assert!(hits(&index, tag(8, 1)).is_empty(), "prefix absent");
         assert!(hits(&TagIndex::default(), tag(7, 1)).is_empty());
+    }
+
+    fn entry(n: u8, plate: &str, case: &str, expires: i64) -> LiveEntry {
+        LiveEntry {
+            id: [n; 16],
+            plate: Plate::parse(plate).expect("plate"),
+            region: Region::parse("CO").expect("region"),
+            case: case.into(),
+            agency: "CITY-PD".into(),
+            expires: Timestamp::from_unix_secs(expires),
+            audit_seq: u64::from(n),
+        }
+    }
+
+    fn holder(index: &mut HotlistIndex, like: &LiveEntry, now: i64) -> Option<u8> {
+        index
+            .find_same(like.listing(), Timestamp::from_unix_secs(now), || {
+                unreachable!("loaded")
+            })
+            .expect("find")
+            .map(|id| id[0])
+    }
+
+    #[test]
+    fn a_listing_is_held_by_its_latest_live_entry() {
+        // Entries 1 and 2 list the same plate for one case (a store from before renewals);
+        // 3 is another case.
+        let mut index = HotlistIndex::default();
+        index
+            .entries(|| {
+                Ok(vec![
+                    entry(1, "DUP0001", "2026-000001", 200),
+                    entry(2, "DUP0001", "2026-000001", 100),
+                    entry(3, "DUP0001", "2026-000002", 100),
+                ])
+            })
+            .expect("load");
+        let one = entry(0, "dup-0001", "2026-000001", 0);
+        assert_eq!(holder(&mut index, &one, 50), Some(1), "the latest expiry");
+        assert_eq!(
+            holder(&mut index, &entry(0, "DUP0001", "2026-000002", 0), 50),
+            Some(3)
+        );
+        assert_eq!(
+            holder(&mut index, &entry(0, "DUP0001", "2026-000003", 0), 50),
+            None
+        );
+        // Removing the holder passes the listing to the surviving duplicate...
+        index.remove(&[[1; 16]].into_iter().collect());
+        assert_eq!(holder(&mut index, &one, 50), Some(2));
+        // ...which, once past its expiry, renews nothing: a new entry takes the listing.
+        assert_eq!(holder(&mut index, &one, 100), None);
+        index.insert(entry(4, "DUP0001", "2026-000001", 300));
+        assert_eq!(holder(&mut index, &one, 100), Some(4));
+        // Removing the expired one then leaves the new one holding it.
+        index.remove(&[[2; 16]].into_iter().collect());
+        assert_eq!(holder(&mut index, &one, 100), Some(4));
+        // A renewal moves the expiry the listing is judged by.
+        index.renew(entry(4, "DUP0001", "2026-000001", 150));
+        assert_eq!(holder(&mut index, &one, 149), Some(4));
+        assert_eq!(holder(&mut index, &one, 150), None);
+        let left: Vec<u8> = index
+            .entries(|| unreachable!("loaded"))
+            .expect("entries")
+            .iter()
+            .map(|e| e.id[0])
+            .collect();
+        assert_eq!(left, vec![3, 4]);
     }
 
     #[test]

@@ -75,7 +75,7 @@ pub struct HotlistOutcome {
     pub audit_seq: u64,
     /// The policy's decision.
     pub decision: Decision,
-    /// The new entry (allowed requests only).
+    /// The entry added or renewed (allowed requests only).
     pub entry: Option<HotlistEntryInfo>,
     /// True when the request renewed a live entry (same plate, region, case and agency)
     /// instead of adding one: same entry id, the new expiry, hit count kept.
@@ -92,8 +92,8 @@ impl HotlistOutcome {
     }
 }
 
-/// The sealed content of an entry.
-#[derive(Clone, Serialize, Deserialize)]
+/// The sealed content of an entry. Its plate is zeroized on drop.
+#[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct StoredEntry {
     plate: String,
@@ -105,6 +105,12 @@ struct StoredEntry {
     expires: Timestamp,
     created_at: Timestamp,
     audit_seq: u64,
+}
+
+impl Drop for StoredEntry {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.plate);
+    }
 }
 
 /// What ingest needs of a matched entry.
@@ -175,7 +181,7 @@ fn open_entry(key: &SealKey, id: &[u8; 16], sealed: &[u8]) -> Result<StoredEntry
 }
 
 /// What matching needs of a stored entry.
-fn live_entry(id: [u8; 16], e: StoredEntry) -> Result<LiveEntry> {
+fn live_entry(id: [u8; 16], e: &StoredEntry) -> Result<LiveEntry> {
     let (Ok(plate), Ok(region)) = (Plate::parse(&e.plate), Region::parse(&e.region)) else {
         return Err(Error::Damaged(format!(
             "hotlist entry {} holds an invalid plate or region",
@@ -186,8 +192,8 @@ fn live_entry(id: [u8; 16], e: StoredEntry) -> Result<LiveEntry> {
         id,
         plate,
         region,
-        case: e.case,
-        agency: e.agency,
+        case: e.case.clone(),
+        agency: e.agency.clone(),
         expires: e.expires,
         audit_seq: e.audit_seq,
     })
@@ -201,7 +207,7 @@ fn live(core: &Core) -> Result<Arc<Vec<LiveEntry>>> {
 fn load_live(core: &Core) -> Result<Vec<LiveEntry>> {
     load(core)?
         .into_iter()
-        .map(|(id, e)| live_entry(id, e))
+        .map(|(id, e)| live_entry(id, &e))
         .collect()
 }
 
@@ -209,6 +215,12 @@ fn changes_lock(core: &Core) -> Result<std::sync::MutexGuard<'_, ()>> {
     core.hotlist_changes
         .lock()
         .map_err(|_| Error::Internal("hotlist lock poisoned".into()))
+}
+
+fn ingest_lock(core: &Core) -> Result<std::sync::MutexGuard<'_, crate::core::IngestState>> {
+    core.ingest
+        .lock()
+        .map_err(|_| Error::Internal("ingest lock poisoned".into()))
 }
 
 fn index_lock(core: &Core) -> Result<std::sync::MutexGuard<'_, HotlistIndex>> {
@@ -258,6 +270,7 @@ pub(crate) fn add(core: &Core, req: &CaseRequest, expires: Timestamp) -> Result<
                 case: req.case_number.trim(),
                 agency: &agency,
             },
+            core.clock.now(),
             || load_live(core),
         )?,
         _ => None,
@@ -304,15 +317,18 @@ pub(crate) fn add(core: &Core, req: &CaseRequest, expires: Timestamp) -> Result<
         serde_json::to_vec(&stored).map_err(|e| Error::Internal(e.to_string()))?,
     );
     let sealed = sealing_key(core)?.seal(&binding(&id), &plain)?;
-    let live = live_entry(id, stored.clone())?;
+    let live = live_entry(id, &stored)?;
     let mut batch = core.store.batch();
     batch.put(CF_HOTLIST, &entry_key(&id), &sealed)?;
     if renews.is_none() {
         batch.put(CF_HOTLIST, &hits_key(&id), &0u64.to_be_bytes())?;
     }
     {
-        // Stored and indexed under the index's lock, so that a first use reading the
-        // entries from the store cannot see this one and then have it added again.
+        // Stored and indexed while no ingest runs (an ingest matches against the index as
+        // it was when it started, so it must not straddle the change) and under the index's
+        // lock (so that a first use reading the entries from the store cannot see this one
+        // and then have it added again).
+        let _ingest = ingest_lock(core)?;
         let mut index = index_lock(core)?;
         core.store.write(batch, crate::store::Durability::Sync)?;
         if renews.is_some() {
@@ -345,30 +361,34 @@ pub(crate) fn list(core: &Core) -> Result<Vec<HotlistEntryInfo>> {
 const REMOVE_BATCH: usize = 1_000;
 
 /// Removes entries (early, or at their expiry), one audit entry each; then compacts so no
-/// file keeps them. Returns the ids that were there to remove.
+/// file keeps them. With `expired_at`, an entry is removed only if it expired by then (it may
+/// have been renewed since it was picked). Returns the ids that were removed.
 fn remove_entries(
     core: &Core,
     ids: &[[u8; 16]],
     by: &ReleaseBy,
     kind: EntryKind,
+    expired_at: Option<Timestamp>,
 ) -> Result<Vec<[u8; 16]>> {
+    // One change to the list at a time: what is read here is still so when it is written.
     let _changes = changes_lock(core)?;
     let mut removed = Vec::new();
     for chunk in ids.chunks(REMOVE_BATCH) {
-        // Looked up, removed from the store and from the index under the index's lock (see
-        // `add`), so that two removals of one entry audit it once.
-        let mut index = index_lock(core)?;
         let mut found = Vec::with_capacity(chunk.len());
         let mut pending = Vec::with_capacity(chunk.len());
         for id in chunk {
             let Some(stored) = get(core, id)? else {
                 continue;
             };
+            if expired_at.is_some_and(|at| stored.expires > at) {
+                continue;
+            }
+            let plate = Plate::parse(&stored.plate).ok();
             let mut entry = Entry::new(kind);
             entry.entry_id = Some(hex::encode(id));
-            entry.case = Some(stored.case);
-            entry.offense = Some(stored.offense);
-            by.stamp(&mut entry);
+            entry.case = Some(crate::gate::screen(&stored.case, plate.as_ref()));
+            entry.offense = Some(stored.offense.clone());
+            by.stamp(&mut entry, plate.as_ref());
             entry.results = Some(hits(core, id)?);
             pending.push(Pending::plain(entry));
             found.push(*id);
@@ -376,6 +396,10 @@ fn remove_entries(
         if found.is_empty() {
             continue;
         }
+        // Written while no ingest runs (so no alert for these entries lands after their
+        // removal, and no hit count outlives them) and under the index's lock (see `add`).
+        let _ingest = ingest_lock(core)?;
+        let mut index = index_lock(core)?;
         core.audit()?
             .append_with(&core.store, core.clock.now(), pending, |batch, _| {
                 for id in &found {
@@ -385,7 +409,6 @@ fn remove_entries(
                 batch.mark_purge(&[CF_HOTLIST])
             })?;
         index.remove(&found.iter().copied().collect());
-        drop(index);
         removed.extend(found);
     }
     if !removed.is_empty() {
@@ -401,7 +424,7 @@ pub(crate) fn remove(core: &Core, entry_id: &str, by: &ReleaseBy) -> Result<bool
     let id = parse_id(entry_id).ok_or_else(|| {
         Error::InvalidArgument("an entry id is 32 hex characters (see `hotlist list`)".into())
     })?;
-    Ok(!remove_entries(core, &[id], by, EntryKind::HotlistRemove)?.is_empty())
+    Ok(!remove_entries(core, &[id], by, EntryKind::HotlistRemove, None)?.is_empty())
 }
 
 /// Removes every entry past its expiry (run by expiry). Returns their ids.
@@ -416,6 +439,7 @@ pub(crate) fn expire_entries(core: &Core, now: Timestamp) -> Result<Vec<String>>
         &expired,
         &ReleaseBy::default(),
         EntryKind::HotlistExpired,
+        Some(now),
     )?;
     Ok(removed.iter().map(hex::encode).collect())
 }
@@ -498,4 +522,58 @@ pub(crate) fn hits_key_of(id: &[u8; 16]) -> Vec<u8> {
 /// An entry's current hit count.
 pub(crate) fn hit_count(core: &Core, id: &[u8; 16]) -> Result<u64> {
     hits(core, id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{MasterKey, Policy, Vault, VaultOptions};
+
+    fn t(s: &str) -> Timestamp {
+        Timestamp::parse_rfc3339(s).expect("time")
+    }
+
+    #[test]
+    fn expiry_removes_only_what_is_still_expired_when_it_writes() {
+        // Expiry picks the expired ids first and removes them afterwards; an entry renewed
+        // in between must stay.
+        let dir = tempfile::tempdir().expect("tempdir");
+        let v = Vault::create(
+            &dir.path().join("store"),
+            &MasterKey::generate().expect("key"),
+            &Policy::default_policy(),
+            &VaultOptions::new().simulated_clock(t("2026-11-01T00:00:00Z")),
+        )
+        .expect("create");
+        let request = CaseRequest {
+            plate: "REN0002".into(),
+            region: "CO".into(),
+            case_number: "2026-000701".into(),
+            offense: "STOLEN_VEHICLE".into(),
+            purpose: "stolen-vehicle".into(),
+            requester: "DET-7".into(),
+            agency: "CITY-PD".into(),
+            ..CaseRequest::default()
+        };
+        let entry = v
+            .hotlist_add(&request, t("2026-11-10T00:00:00Z"))
+            .expect("add")
+            .entry
+            .expect("allowed");
+        let id = parse_id(&entry.entry_id).expect("id");
+        let expire = |at: &str| {
+            remove_entries(
+                v.core(),
+                &[id],
+                &ReleaseBy::default(),
+                EntryKind::HotlistExpired,
+                Some(t(at)),
+            )
+            .expect("remove")
+        };
+        assert!(expire("2026-11-09T23:59:59Z").is_empty(), "not expired yet");
+        assert_eq!(v.hotlist().expect("list").len(), 1);
+        assert_eq!(expire("2026-11-10T00:00:00Z"), vec![id]);
+        assert!(v.hotlist().expect("list").is_empty());
+    }
 }
