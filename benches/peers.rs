@@ -8,6 +8,8 @@
 //! drives the children phase by phase, interleaved. With `--json` the last line of standard
 //! output is one JSON object; progress goes to standard error.
 
+#[path = "common/mod.rs"]
+mod common;
 #[path = "peers/mod.rs"]
 mod peers;
 

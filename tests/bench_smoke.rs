@@ -2,6 +2,8 @@
 //! Nothing here times anything or asserts on speed (fixed costs dominate tiny runs, and the
 //! machines are shared); the figures themselves are in docs/benchmarks.md.
 
+#[path = "../benches/common/mod.rs"]
+mod common;
 #[path = "../benches/peers/mod.rs"]
 mod peers;
 

@@ -5,9 +5,7 @@ use std::time::{Duration, Instant};
 
 use platevault::epoch::Span;
 use platevault::record::NewRead;
-use platevault::{
-    CaseRequest, Durability, MasterKey, Policy, SearchRequest, StoreTuning, Vault, VaultOptions,
-};
+use platevault::{Durability, MasterKey, Policy, StoreTuning, Vault, VaultOptions};
 
 use super::{Engine, Result, SearchSample, Workload, month_end};
 
@@ -56,20 +54,8 @@ impl Engine for PlatevaultEngine {
     }
 
     fn search(&mut self, plate: &str, region: &str, n: usize) -> Result<SearchSample> {
-        let request = SearchRequest {
-            case: CaseRequest {
-                plate: plate.into(),
-                region: region.into(),
-                case_number: "2026-001234".into(),
-                offense: "ROBBERY".into(),
-                purpose: "investigation".into(),
-                // One requester per search: the default policy allows 60 per requester and hour.
-                requester: format!("DET-{n}"),
-                agency: "CITY-PD".into(),
-                ..CaseRequest::default()
-            },
-            with_images: false,
-        };
+        // One requester per search: the default policy allows 60 per requester and hour.
+        let request = crate::common::allowed(plate, region, n as u64);
         let started = Instant::now();
         let outcome = self.vault.search(&request)?;
         let end_to_end = started.elapsed();
