@@ -36,7 +36,7 @@ use std::time::{Duration, Instant};
 
 use platevault::record::NewRead;
 use platevault::{
-    CaseRequest, Durability, MasterKey, Policy, ReleaseBy, Span, Vault, VaultOptions,
+    CaseRequest, Durability, MasterKey, Policy, RemovalRequest, Span, Vault, VaultOptions,
 };
 
 const BATCH: usize = 1_000;
@@ -317,8 +317,16 @@ fn main() {
     let start = Instant::now();
     assert!(
         hotlist
-            .hotlist_remove(&added.entry_id, &ReleaseBy::default())
+            .hotlist_remove(
+                &added.entry_id,
+                &RemovalRequest {
+                    requester: "SGT-1".into(),
+                    agency: "CITY-PD".into(),
+                    role: None,
+                },
+            )
             .expect("remove")
+            .removed
     );
     let remove = start.elapsed();
     let after_remove = timed_ingest(&hotlist, batches[2]);

@@ -95,10 +95,11 @@ use tokio::time::{Instant, MissedTickBehavior};
 use crate::epoch::Timestamp;
 use crate::error::{Error, Result};
 use crate::expiry::ExpiryReport;
-use crate::hold::{HoldInfo, HoldOutcome, ReleaseBy};
+use crate::hold::{HoldInfo, HoldOutcome, ReleaseOutcome};
+use crate::hotlist::AlertsOutcome;
 use crate::ingest::IngestReport;
 use crate::keys::MasterKey;
-use crate::policy::{CaseRequest, Policy};
+use crate::policy::{AlertsRequest, CaseRequest, Policy, RemovalRequest};
 use crate::record::NewRead;
 use crate::review_check::ReviewerOutcome;
 use crate::rotation::RotationReport;
@@ -179,15 +180,22 @@ impl AsyncVault {
         run_blocking("hold", move || vault.hold(&request, until)).await
     }
 
-    /// Releases a case's hold (audited), as [`Vault::release_hold`].
+    /// Releases the requesting agency's hold on a case (gated: only its owner may; audited
+    /// before anything is destroyed), as [`Vault::release_hold`].
     pub async fn release_hold(
         &self,
         case: impl Into<String>,
-        by: ReleaseBy,
-    ) -> Result<Option<HoldInfo>> {
+        request: RemovalRequest,
+    ) -> Result<ReleaseOutcome> {
         let vault = self.vault.clone();
         let case = case.into();
-        run_blocking("release_hold", move || vault.release_hold(&case, &by)).await
+        run_blocking("release_hold", move || vault.release_hold(&case, &request)).await
+    }
+
+    /// One agency's hotlist alerts for one case (gated and audited), as [`Vault::alerts`].
+    pub async fn alerts(&self, request: AlertsRequest) -> Result<AlertsOutcome> {
+        let vault = self.vault.clone();
+        run_blocking("alerts", move || vault.alerts(&request)).await
     }
 
     /// Every hold in force, as [`Vault::holds`].

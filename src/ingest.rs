@@ -296,9 +296,13 @@ fn seal_one(
                     entry: hotlist::EntryRef {
                         id: e.id,
                         case: e.case.clone(),
+                        agency: e.agency.clone(),
+                        offense: e.offense.clone(),
                         audit_seq: e.audit_seq,
                         expires: e.expires,
                     },
+                    epoch: v.epoch,
+                    keys: Arc::clone(k),
                     read_id,
                     plate: v.plate.clone(),
                     region: v.region.clone(),
@@ -343,6 +347,9 @@ fn seal_one(
 
 struct Match {
     entry: hotlist::EntryRef,
+    /// The read's epoch and its keys (the alert's details are sealed under them).
+    epoch: Epoch,
+    keys: Arc<EpochKeys>,
     read_id: ReadId,
     plate: Plate,
     region: Region,
@@ -351,8 +358,8 @@ struct Match {
 }
 
 /// Writes a batch whose reads matched hotlist entries: each matched read is held for its
-/// entry's case, each entry's hit count moves on, and one `hotlist_alert` audit entry per
-/// match is appended, all in the same synced batch as the reads.
+/// entry's agency and case, each entry's hit count moves on, and one `hotlist_alert` audit
+/// entry per match is appended, all in the same synced batch as the reads.
 fn write_with_alerts(
     core: &Core,
     mut batch: crate::store::StoreBatch<'_>,
@@ -369,6 +376,8 @@ fn write_with_alerts(
             entry_id: hex::encode(m.entry.id),
             audit_seq: 0,
             details_shredded: false,
+            agency: m.entry.agency.clone(),
+            from_hold: false,
         })
         .collect();
     // The alerts' details go into sealed payloads under this month's key, fetched (or made)
@@ -376,17 +385,20 @@ fn write_with_alerts(
     let pendings = alerts
         .iter()
         .zip(matches)
-        .map(|(a, m)| hotlist::alert_pending(core, a, m.entry.audit_seq, now))
+        .map(|(a, m)| hotlist::alert_pending(core, a, m.entry.audit_seq, m.epoch, &m.keys, now))
         .collect::<Result<Vec<_>>>()?;
     let _key_writes = core.key_writes.read().map_err(|_| poisoned())?;
     // A matched read is evidence for the entry's case: held while the entry is in force and
     // one retention period after, then released by expiry (a `hold add` can extend it).
     let retention = core.policy().retention();
-    let mut by_case: BTreeMap<&str, Vec<&Match>> = BTreeMap::new();
+    let mut by_case: BTreeMap<(&str, &str), Vec<&Match>> = BTreeMap::new();
     for m in matches {
-        by_case.entry(m.entry.case.as_str()).or_default().push(m);
+        by_case
+            .entry((m.entry.agency.as_str(), m.entry.case.as_str()))
+            .or_default()
+            .push(m);
     }
-    for (case, ms) in &by_case {
+    for ((agency, case), ms) in &by_case {
         let groups: Vec<crate::hold::HeldGroup<'_>> = ms
             .iter()
             .map(|m| {
@@ -408,7 +420,13 @@ fn write_with_alerts(
             .max()
             .unwrap_or(now)
             .plus(retention);
-        crate::hold::hold_in_batch(core, &mut batch, case, &groups, until, seq, now)?;
+        let offense = ms.first().map_or("", |m| m.entry.offense.as_str());
+        let owner = crate::hold::HoldOwner {
+            agency,
+            offense,
+            case,
+        };
+        crate::hold::hold_in_batch(core, &mut batch, &owner, &groups, until, seq, now)?;
     }
     let mut hits: BTreeMap<[u8; 16], u64> = BTreeMap::new();
     for m in matches {

@@ -65,11 +65,13 @@ pub use async_api::{AsyncVault, ExpiryTask};
 pub use epoch::{EpochWidth, Span, Timestamp};
 pub use error::{Error, Result};
 pub use expiry::ExpiryReport;
-pub use hold::{HoldInfo, HoldOutcome, ReleaseBy};
-pub use hotlist::{Alert, HotlistEntryInfo, HotlistOutcome};
+pub use hold::{HoldInfo, HoldOutcome, ReleaseOutcome};
+pub use hotlist::{Alert, AlertsOutcome, HotlistEntryInfo, HotlistOutcome, RemoveOutcome};
 pub use ingest::{IngestReport, RejectReason};
 pub use keys::MasterKey;
-pub use policy::{CaseRequest, Decision, DenyReason, Policy, Purpose};
+pub use policy::{
+    AlertsRequest, CaseRequest, Decision, DenyReason, Policy, Purpose, RemovalRequest,
+};
 pub use record::{NewRead, ReadView};
 pub use review_check::ReviewerOutcome;
 pub use rotation::RotationReport;

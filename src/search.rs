@@ -3,9 +3,11 @@
 //! Every request that reaches [`search`] is decided by the policy and recorded in the audit
 //! log, allowed or denied, and the decision entry is synced to disk before any read is looked
 //! at; its sequence number is the search's `audit_seq`. A denied request returns no reads and
-//! touches no epoch data. An allowed one reads only the exact plate over the granted window
-//! (and the reads its case holds), then appends a result entry naming the decision entry and
-//! the number of reads returned.
+//! touches no epoch data. An allowed one reads only the exact plate over the granted window,
+//! and the held copies of the holds the requesting agency may see for that case (its own;
+//! see `hold::visible`) over the window granted for held copies (`held_from` in the decision
+//! entry), then appends a result entry naming the decision entry, the number of reads
+//! returned and, when a hold was reachable, how many of them came from holds (`held`).
 //!
 //! The rate limit is counted from the audit log under the log's writer lock, so concurrent
 //! requests (threads or processes, one at a time per store) cannot slip past it.
@@ -62,9 +64,19 @@ impl SearchOutcome {
 
 /// The only read path.
 pub(crate) fn search(core: &Core, req: &SearchRequest) -> Result<SearchOutcome> {
-    let decided = decide_and_audit(core, RequestKind::Search, &req.case, None, None, |_, _| {
-        None
-    })?;
+    // Which legal holds this request could reach (their metadata only: owner, case,
+    // offense). The decision needs to know: held copies outlive retention, so a window
+    // before it is granted for them, and only for them.
+    let holds = crate::hold::visible(core, &req.case)?;
+    let decided = decide_and_audit(
+        core,
+        RequestKind::Search,
+        &req.case,
+        None,
+        None,
+        !holds.is_empty(),
+        |_, _| None,
+    )?;
     let Decision::Allowed(grant) = &decided.decision else {
         return Ok(SearchOutcome {
             audit_seq: decided.audit_seq,
@@ -84,15 +96,16 @@ pub(crate) fn search(core: &Core, req: &SearchRequest) -> Result<SearchOutcome> 
         req.with_images,
     );
     let held = match &found {
-        // Held reads outlive retention, so the retention clamp of the grant does not apply
-        // to them; the window asked for and the age tier's cut-off (no warrant) do.
+        // Held copies: only the holds this agency may see for this case, only inside the
+        // granted window for held copies (the window asked for, not clamped to retention,
+        // cut at an age tier's cut-off without a warrant).
         Ok(_) => crate::hold::held_reads(
             core,
-            &req.case.case_number,
+            &holds,
             grant.plate(),
             grant.region(),
-            later(req.case.from, warrant_cutoff(core, &req.case)),
-            req.case.to,
+            Some(grant.held_from()),
+            Some(grant.to()),
             req.with_images,
         ),
         Err(_) => Ok(Vec::new()),
@@ -108,6 +121,10 @@ pub(crate) fn search(core: &Core, req: &SearchRequest) -> Result<SearchOutcome> 
     let mut entry = Entry::new(EntryKind::SearchResult);
     entry.result_of = Some(decided.audit_seq);
     entry.results = Some(reads.len() as u64);
+    if !holds.is_empty() {
+        // What was disclosed from holds, apart from the live reads.
+        entry.held = Some(reads.iter().filter(|r| r.from_hold).count() as u64);
+    }
     if let Some(e) = &failure {
         entry.note = Some(format!("lookup failed: {e}"));
     }
@@ -124,29 +141,6 @@ pub(crate) fn search(core: &Core, req: &SearchRequest) -> Result<SearchOutcome> 
         result_seq: Some(result_seq),
         lookup_time,
     })
-}
-
-/// Without a warrant, the instant before which an age tier withholds reads (held copies
-/// included, whatever window was asked for); None when no tier applies.
-fn warrant_cutoff(core: &Core, req: &CaseRequest) -> Option<crate::epoch::Timestamp> {
-    let has_warrant = req.warrant.as_deref().is_some_and(|w| !w.trim().is_empty());
-    if has_warrant {
-        return None;
-    }
-    core.policy()
-        .warrant_age()
-        .map(|age| core.clock.now().minus(age))
-}
-
-/// The later of two optional instants.
-fn later(
-    a: Option<crate::epoch::Timestamp>,
-    b: Option<crate::epoch::Timestamp>,
-) -> Option<crate::epoch::Timestamp> {
-    match (a, b) {
-        (Some(x), Some(y)) => Some(x.max(y)),
-        (x, y) => x.or(y),
-    }
 }
 
 /// Adds held copies that the epoch lookup did not already return (a held read whose epoch

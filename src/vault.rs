@@ -20,12 +20,12 @@ use crate::core::{Core, FaultHook, OpenParams};
 use crate::epoch::{Epoch, Timestamp};
 use crate::error::{Error, Result};
 use crate::expiry::{self, ExpiryReport};
-use crate::hold::{self, HoldInfo, HoldOutcome, ReleaseBy};
-use crate::hotlist::{self, Alert, HotlistEntryInfo, HotlistOutcome};
+use crate::hold::{self, HoldInfo, HoldOutcome, ReleaseOutcome};
+use crate::hotlist::{self, Alert, AlertsOutcome, HotlistEntryInfo, HotlistOutcome, RemoveOutcome};
 use crate::ingest::{self, IngestReport};
 use crate::keys::{LABEL_AUDIT_FINGERPRINT, LABEL_HOTLIST, LABEL_SIGNING, MasterKey, SecretKey};
-use crate::policy::CaseRequest;
 use crate::policy::Policy;
+use crate::policy::{AlertsRequest, CaseRequest, RemovalRequest};
 use crate::record::NewRead;
 use crate::review_check::{self, ReviewerOutcome};
 use crate::rotation::{self, RotationReport};
@@ -216,9 +216,16 @@ impl Vault {
         hotlist::add(&self.core, request, expires)
     }
 
-    /// Removes a hotlist entry before its expiry (audited). False when there is no such entry.
-    pub fn hotlist_remove(&self, entry_id: &str, by: &ReleaseBy) -> Result<bool> {
-        hotlist::remove(&self.core, entry_id, by)
+    /// Removes a hotlist entry before its expiry, if the policy allows: only the agency that
+    /// placed the entry may (`not_owner` otherwise), and the decision is audited
+    /// (`hotlist_remove_request`) before anything is destroyed. A malformed entry id is an
+    /// error; an unknown one is allowed and removes nothing.
+    pub fn hotlist_remove(
+        &self,
+        entry_id: &str,
+        request: &RemovalRequest,
+    ) -> Result<RemoveOutcome> {
+        hotlist::remove_request(&self.core, entry_id, request)
     }
 
     /// The hotlist entries in force (no plates: case, offense, agency, expiry, hits).
@@ -226,13 +233,19 @@ impl Vault {
         hotlist::list(&self.core)
     }
 
-    /// Every hotlist alert so far (from the audit log), optionally those captured since `since`.
-    pub fn alerts(&self, since: Option<Timestamp>) -> Result<Vec<Alert>> {
-        hotlist::alerts_since(&self.core, since)
+    /// One agency's hotlist alerts for one case (optionally those captured since
+    /// `request.since`): decided by the policy and audited like a search (`alerts`, then
+    /// `alerts_result`) before any alert's details are opened. Only alerts of hotlist entries
+    /// that agency placed for that case are returned, and an alert whose read is past
+    /// retention only while the agency's hold on the case keeps the read.
+    pub fn alerts(&self, request: &AlertsRequest) -> Result<AlertsOutcome> {
+        hotlist::alerts(&self.core, request)
     }
 
     /// Calls `f` for every hotlist alert raised from now on (after its read, hold and audit
-    /// entry are durable); `f` returns false to stop being called.
+    /// entry are durable); `f` returns false to stop being called. This is a push at ingest
+    /// time to the embedding application (which is handing the store these very reads), not
+    /// a read of stored data: route each alert to its [`Alert::agency`] only.
     pub fn on_alert(&self, f: impl Fn(&Alert) -> bool + Send + Sync + 'static) {
         if let Ok(mut sinks) = self.core.alert_sinks.lock() {
             sinks.push(Box::new(f));
@@ -323,9 +336,11 @@ impl Vault {
         hold::place(&self.core, request, until)
     }
 
-    /// Releases a case's hold (audited): its keys are shredded and its copies removed.
-    pub fn release_hold(&self, case: &str, by: &ReleaseBy) -> Result<Option<HoldInfo>> {
-        hold::release(&self.core, case, by, EntryKind::HoldRelease)
+    /// Releases the requesting agency's hold on a case, if the policy allows: only the agency
+    /// that placed it may (`not_owner` otherwise), and the decision is audited
+    /// (`hold_release_request`) before its keys are shredded and its copies removed.
+    pub fn release_hold(&self, case: &str, request: &RemovalRequest) -> Result<ReleaseOutcome> {
+        hold::release_request(&self.core, case, request)
     }
 
     /// Every hold in force.

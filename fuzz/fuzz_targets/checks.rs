@@ -375,7 +375,7 @@ pub fn check_record_body(data: &[u8]) {
 
 /// The snake_case names of the entry kinds; those this build of platevault knows are used
 /// (the enum is non-exhaustive: a new kind belongs here too).
-pub const ENTRY_KIND_NAMES: [&str; 17] = [
+pub const ENTRY_KIND_NAMES: [&str; 21] = [
     "store_created",
     "search",
     "search_result",
@@ -393,6 +393,10 @@ pub const ENTRY_KIND_NAMES: [&str; 17] = [
     "key_rotation",
     "reviewer_check",
     "payload_shred",
+    "alerts",
+    "alerts_result",
+    "hold_release_request",
+    "hotlist_remove_request",
 ];
 
 /// Every entry kind this build knows, from [`ENTRY_KIND_NAMES`].

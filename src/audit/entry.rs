@@ -59,6 +59,16 @@ pub enum EntryKind {
     /// A month's audit payloads (free text) were crypto-shredded at the end of their
     /// retention: their key destroyed, their records deleted (`note` names the month).
     PayloadShred,
+    /// A request to list a case's hotlist alerts: its decision, written before any alert's
+    /// details are opened.
+    Alerts,
+    /// The outcome of an allowed alerts request: how many alerts it returned.
+    AlertsResult,
+    /// A request to release a hold: its decision, written before anything is destroyed.
+    HoldReleaseRequest,
+    /// A request to remove a hotlist entry: its decision, written before anything is
+    /// destroyed.
+    HotlistRemoveRequest,
 }
 
 impl EntryKind {
@@ -82,6 +92,10 @@ impl EntryKind {
             EntryKind::KeyRotation => "key_rotation",
             EntryKind::ReviewerCheck => "reviewer_check",
             EntryKind::PayloadShred => "payload_shred",
+            EntryKind::Alerts => "alerts",
+            EntryKind::AlertsResult => "alerts_result",
+            EntryKind::HoldReleaseRequest => "hold_release_request",
+            EntryKind::HotlistRemoveRequest => "hotlist_remove_request",
         }
     }
 
@@ -93,6 +107,9 @@ impl EntryKind {
                 | EntryKind::HoldAdd
                 | EntryKind::HotlistAdd
                 | EntryKind::ReviewerCheck
+                | EntryKind::Alerts
+                | EntryKind::HoldReleaseRequest
+                | EntryKind::HotlistRemoveRequest
         )
     }
 }
@@ -239,6 +256,13 @@ pub struct Entry {
     /// Master-key generation now in force (rotations).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub generation: Option<u32>,
+    /// On a search decision that may reach legal holds: the start of the window applied to
+    /// held copies (they end at `to` too; they are not clamped to retention).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub held_from: Option<Timestamp>,
+    /// On a `search_result` or `alerts_result`: how many of `results` came from legal holds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub held: Option<u64>,
     /// Free words for anything else worth recording (never plate text).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
@@ -285,6 +309,8 @@ impl Entry {
             policy_new: None,
             policy_version: None,
             generation: None,
+            held_from: None,
+            held: None,
             note: None,
         }
     }

@@ -15,8 +15,8 @@ use platevault::review::Review;
 use platevault::review::verify::{PinnedCheckpoint, check_inclusion};
 use platevault::simulate::{SimConfig, Simulation};
 use platevault::{
-    CaseRequest, Decision, MasterKey, NewRead, Policy, SearchOutcome, SearchRequest, Span,
-    Timestamp, Vault, VaultOptions,
+    AlertsRequest, CaseRequest, Decision, MasterKey, NewRead, Policy, SearchOutcome, SearchRequest,
+    Span, Timestamp, Vault, VaultOptions,
 };
 
 use super::{CliError, Exit, Global, Output};
@@ -88,7 +88,7 @@ fn verdict(o: &SearchOutcome) -> String {
         Decision::Allowed(g) => format!(
             "ALLOWED: {} read(s) from {} to {}{} (audit entry {})",
             o.reads.len(),
-            g.from(),
+            g.held_from().min(g.from()),
             g.to(),
             g.withheld_before()
                 .map(|t| format!("; reads before {t} withheld: a warrant is required for them"))
@@ -340,10 +340,21 @@ pub(crate) fn run(global: &Global, out: &Output, args: Args) -> Result<Exit, Cli
     }])?;
     for a in &alerts.alerts {
         n.line(&format!(
-            "ALERT: read {} at {} by {} matches entry {} (case {}), audited and held for the case.",
-            a.read_id, a.captured_at, a.camera, a.entry_id, a.case
+            "ALERT: read {} at {} by {} matches entry {} (case {} of {}), audited and held for that agency's case.",
+            a.read_id, a.captured_at, a.camera, a.entry_id, a.case, a.agency
         ));
     }
+    let listed = vault.alerts(&AlertsRequest {
+        case_number: "2026-005150".into(),
+        requester: "DET-7".into(),
+        agency: "CITY-PD".into(),
+        ..AlertsRequest::default()
+    })?;
+    n.line(&format!(
+        "Reading alerts back is a gated request like a search: DET-7 of CITY-PD lists case 2026-005150's alerts, {} (audit entry {}).",
+        listed.alerts.len(),
+        listed.audit_seq
+    ));
 
     n.step("Time passes: expiry");
     let later = start.plus(Span::from_days(31));
@@ -356,25 +367,44 @@ pub(crate) fn run(global: &Global, out: &Output, args: Args) -> Result<Exit, Cli
         report.reads_removed,
         vault.live_epochs().len()
     ));
+    // The month the hold covers: before retention now, so only held copies can lie there.
+    let month = CaseRequest {
+        from: Some(start.minus(Span::from_days(30))),
+        to: Some(start),
+        ..r.clone()
+    };
     let held = vault.search(&SearchRequest {
-        case: r.clone(),
+        case: month.clone(),
         with_images: false,
     })?;
     n.line(&format!(
-        "Case {case} searches plate {plate} again: {}; {} of them from the hold.",
+        "Case {case} searches plate {plate} again over the month it held: {}; {} of them from the hold.",
         verdict(&held),
         held.reads.iter().filter(|x| x.from_hold).count()
     ));
     let other = vault.search(&SearchRequest {
         case: CaseRequest {
             case_number: "2026-009999".into(),
-            ..r.clone()
+            ..month.clone()
         },
         with_images: false,
     })?;
     n.line(&format!(
-        "Another case searching the same plate: {}.",
+        "Another case searching the same plate over that month: {}.",
         verdict(&other)
+    ));
+    let outside = vault.search(&SearchRequest {
+        case: CaseRequest {
+            agency: "RIVER-COUNTY-SO".into(),
+            offense: "HOMICIDE".into(),
+            warrant: Some("W-MADE-UP".into()),
+            ..month
+        },
+        with_images: false,
+    })?;
+    n.line(&format!(
+        "Another agency naming case {case}: {} The hold belongs to CITY-PD's case.",
+        verdict(&outside)
     ));
     vault.advance_clock(start)?;
     n.line(&format!(

@@ -1,6 +1,6 @@
 //! `platevault hold add|release|list`: legal holds.
 
-use platevault::{HoldInfo, ReleaseBy, Timestamp};
+use platevault::{HoldInfo, RemovalRequest, Timestamp};
 
 use super::search::{CaseArgs, decision_json};
 use super::{CliError, Exit, Global, Output};
@@ -13,9 +13,10 @@ pub(crate) enum Command {
         after_help = "Example:\n  platevault hold add --plate 7KQX291 --region CO --case 2026-001234 --offense ROBBERY \\\n    --purpose investigation --requester DET-7 --agency CITY-PD --until 2027-06-01T00:00:00Z"
     )]
     Add(AddArgs),
-    /// Release a case's hold: its case key is shredded and its copies removed (audited).
+    /// Release your agency's hold on a case: its key is shredded and its copies removed.
+    /// Only the agency that placed the hold may; the decision is audited first.
     #[command(
-        after_help = "Example:\n  platevault hold release --case 2026-001234 --requester DET-7 --agency CITY-PD"
+        after_help = "Example:\n  platevault hold release --case 2026-001234 --requester SGT-2 --agency CITY-PD\n\nExit 3 when the policy denies it (for example not_owner: another agency's hold); the denial is audited and nothing is destroyed."
     )]
     Release(ReleaseArgs),
     /// List the holds in force.
@@ -43,10 +44,10 @@ pub(crate) struct ReleaseArgs {
     case: String,
     /// Who releases it (recorded in the audit log).
     #[arg(long)]
-    requester: Option<String>,
-    /// Their agency (recorded in the audit log).
+    requester: String,
+    /// Their agency: it must be the agency that placed the hold.
     #[arg(long)]
-    agency: Option<String>,
+    agency: String,
 }
 
 pub(crate) fn run(global: &Global, out: &Output, cmd: Command) -> Result<Exit, CliError> {
@@ -87,27 +88,46 @@ pub(crate) fn run(global: &Global, out: &Output, cmd: Command) -> Result<Exit, C
         }
         Command::Release(a) => {
             let vault = global.open_vault()?;
-            let by = ReleaseBy {
+            let request = RemovalRequest {
                 requester: a.requester,
                 agency: a.agency,
+                role: None,
             };
-            let released = vault.release_hold(&a.case, &by)?;
-            let text = match &released {
-                Some(h) => format!(
-                    "released the hold on case {}: {} read(s) destroyed",
-                    h.case, h.reads
+            let outcome = vault.release_hold(&a.case, &request)?;
+            let released = &outcome.released;
+            let text = match (&outcome.denial, released) {
+                (Some(d), _) => format!(
+                    "DENIED ({}): {}\naudit entry {}",
+                    d.code(),
+                    d.detail(),
+                    outcome.audit_seq
                 ),
-                None => format!("case {} has no hold; nothing released", a.case),
+                (None, Some(h)) => format!(
+                    "released the hold of {} on case {}: {} read(s) destroyed (audit entry {})",
+                    h.agency, h.case, h.reads, outcome.audit_seq
+                ),
+                (None, None) => format!(
+                    "your agency has no hold on case {}; nothing released (audit entry {})",
+                    a.case, outcome.audit_seq
+                ),
             };
-            out.result(
-                &serde_json::json!({
-                    "released": released.is_some(),
-                    "case": a.case,
-                    "reads_removed": released.as_ref().map_or(0, |h| h.reads),
-                }),
-                &text,
-            );
-            Ok(Exit::Ok)
+            let mut v = serde_json::json!({
+                "decision": if outcome.is_allowed() { "allowed" } else { "denied" },
+                "reason": outcome.reason_code(),
+                "audit_seq": outcome.audit_seq,
+                "released": released.is_some(),
+                "case": a.case,
+                "reads_removed": released.as_ref().map_or(0, |h| h.reads),
+            });
+            if let (Some(d), Some(obj)) = (&outcome.denial, v.as_object_mut()) {
+                obj.insert("detail".into(), d.detail().into());
+            }
+            out.result(&v, &text);
+            Ok(if outcome.is_allowed() {
+                Exit::Ok
+            } else {
+                Exit::Denied
+            })
         }
         Command::List => {
             let vault = global.open_vault()?;
@@ -115,8 +135,8 @@ pub(crate) fn run(global: &Global, out: &Output, cmd: Command) -> Result<Exit, C
             let mut text = format!("{} hold(s)", holds.len());
             for h in &holds {
                 text.push_str(&format!(
-                    "\n  case {}  {} read(s)  until {}  placed {}",
-                    h.case, h.reads, h.until, h.placed_at
+                    "\n  case {}  {}  {} read(s)  until {}  placed {}",
+                    h.case, h.agency, h.reads, h.until, h.placed_at
                 ));
             }
             out.result(
@@ -131,6 +151,8 @@ pub(crate) fn run(global: &Global, out: &Output, cmd: Command) -> Result<Exit, C
 fn hold_json(h: &HoldInfo) -> serde_json::Value {
     serde_json::json!({
         "case": h.case,
+        "agency": h.agency,
+        "offense": h.offense,
         "until": h.until.to_rfc3339(),
         "placed_at": h.placed_at.to_rfc3339(),
         "reads": h.reads,

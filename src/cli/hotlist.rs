@@ -3,7 +3,7 @@
 use std::io::BufRead;
 use std::path::PathBuf;
 
-use platevault::{Alert, CaseRequest, HotlistEntryInfo, ReleaseBy, Timestamp};
+use platevault::{Alert, AlertsRequest, CaseRequest, HotlistEntryInfo, RemovalRequest, Timestamp};
 use serde::Deserialize;
 
 use super::search::{CaseArgs, decision_json};
@@ -29,9 +29,10 @@ pub(crate) enum Command {
         after_help = "Example:\n  platevault --store ./pv --master-key-file master.key hotlist list --json"
     )]
     List,
-    /// Remove an entry before its expiry (audited).
+    /// Remove an entry before its expiry. Only the agency that placed it may; the decision
+    /// is audited first.
     #[command(
-        after_help = "Example:\n  platevault hotlist remove --entry 3f2a...9c --requester DET-7 --agency CITY-PD"
+        after_help = "Example:\n  platevault hotlist remove --entry 3f2a...9c --requester SGT-2 --agency CITY-PD\n\nExit 3 when the policy denies it (for example not_owner: another agency's entry); the denial is audited and nothing is removed."
     )]
     Remove(RemoveArgs),
 }
@@ -57,20 +58,45 @@ pub(crate) struct ImportArgs {
 /// Arguments of `hotlist remove`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct RemoveArgs {
-    /// The entry's id (from `hotlist list`).
-    #[arg(long)]
+    /// The entry's id (32 hex characters, from `hotlist list`).
+    #[arg(long, value_parser = parse_entry_id)]
     entry: String,
     /// Who removes it (recorded in the audit log).
     #[arg(long)]
-    requester: Option<String>,
-    /// Their agency (recorded in the audit log).
+    requester: String,
+    /// Their agency: it must be the agency that placed the entry.
     #[arg(long)]
-    agency: Option<String>,
+    agency: String,
+}
+
+/// An entry id as `hotlist list` prints it: 32 hex characters.
+fn parse_entry_id(s: &str) -> Result<String, String> {
+    let t = s.trim();
+    if t.len() == 32 && t.bytes().all(|b| b.is_ascii_hexdigit()) {
+        Ok(t.to_ascii_lowercase())
+    } else {
+        Err("an entry id is 32 hex characters (see `hotlist list`)".into())
+    }
 }
 
 /// Arguments of `alerts`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct AlertsArgs {
+    /// The case whose alerts to list (format set by the policy).
+    #[arg(long)]
+    case: String,
+    /// Who is asking.
+    #[arg(long)]
+    requester: String,
+    /// The requester's agency: only alerts of hotlist entries it placed are listed.
+    #[arg(long)]
+    agency: String,
+    /// Why (free text; it can only cause a denial, never authorise anything).
+    #[arg(long)]
+    justification: Option<String>,
+    /// A warrant number, where the policy's age tiers require one for older reads.
+    #[arg(long)]
+    warrant: Option<String>,
     /// Only alerts for reads captured at or after this time (RFC 3339).
     #[arg(long, value_parser = super::parse_time)]
     since: Option<Timestamp>,
@@ -157,49 +183,119 @@ pub(crate) fn run(global: &Global, out: &Output, cmd: Command) -> Result<Exit, C
         }
         Command::Remove(a) => {
             let vault = global.open_vault()?;
-            let by = ReleaseBy {
+            let request = RemovalRequest {
                 requester: a.requester,
                 agency: a.agency,
+                role: None,
             };
-            let removed = vault.hotlist_remove(&a.entry, &by)?;
-            out.result(
-                &serde_json::json!({ "removed": removed, "entry_id": a.entry }),
-                &if removed {
-                    format!("removed hotlist entry {}", a.entry)
-                } else {
-                    format!("no hotlist entry {}; nothing removed", a.entry)
-                },
-            );
-            Ok(Exit::Ok)
+            let outcome = vault.hotlist_remove(&a.entry, &request)?;
+            let mut v = serde_json::json!({
+                "decision": if outcome.is_allowed() { "allowed" } else { "denied" },
+                "reason": outcome.reason_code(),
+                "audit_seq": outcome.audit_seq,
+                "removed": outcome.removed,
+                "entry_id": a.entry,
+            });
+            if let (Some(d), Some(obj)) = (&outcome.denial, v.as_object_mut()) {
+                obj.insert("detail".into(), d.detail().into());
+            }
+            let text = match &outcome.denial {
+                Some(d) => format!(
+                    "DENIED ({}): {}\naudit entry {}",
+                    d.code(),
+                    d.detail(),
+                    outcome.audit_seq
+                ),
+                None if outcome.removed => format!(
+                    "removed hotlist entry {} (audit entry {})",
+                    a.entry, outcome.audit_seq
+                ),
+                None => format!(
+                    "no hotlist entry {}; nothing removed (audit entry {})",
+                    a.entry, outcome.audit_seq
+                ),
+            };
+            out.result(&v, &text);
+            Ok(if outcome.is_allowed() {
+                Exit::Ok
+            } else {
+                Exit::Denied
+            })
         }
     }
 }
 
-/// `platevault alerts`: every alert so far; with --json, one JSON object per line.
+/// `platevault alerts`: one agency's alerts for one case, decided and audited; with --json,
+/// one JSON object per alert and line (a denial: one decision object).
 pub(crate) fn run_alerts(global: &Global, out: &Output, a: AlertsArgs) -> Result<Exit, CliError> {
     super::common::disable_core_dumps();
+    let request = AlertsRequest {
+        case_number: a.case,
+        requester: a.requester,
+        agency: a.agency,
+        justification: a.justification,
+        warrant: a.warrant,
+        since: a.since,
+    };
     let vault = global.open_vault()?;
-    let alerts = vault.alerts(a.since)?;
+    let outcome = vault.alerts(&request)?;
+    if let Some(d) = &outcome.denial {
+        out.result(
+            &serde_json::json!({
+                "decision": "denied",
+                "reason": d.code(),
+                "detail": d.detail(),
+                "audit_seq": outcome.audit_seq,
+            }),
+            &format!(
+                "DENIED ({}): {}\naudit entry {}",
+                d.code(),
+                d.detail(),
+                outcome.audit_seq
+            ),
+        );
+        return Ok(Exit::Denied);
+    }
+    let alerts = &outcome.alerts;
     if out.is_json() {
-        for alert in &alerts {
-            super::common::print_json(&alert_json(alert));
-        }
-    } else if alerts.is_empty() {
-        println!("no alerts");
-    } else {
-        for alert in &alerts {
-            if alert.details_shredded {
-                println!(
-                    "alerted {}  case {}  entry {}  (read, time and camera shredded with the month's audit payloads)",
-                    alert.captured_at, alert.case, alert.entry_id
-                );
-            } else {
-                println!(
-                    "{}  case {}  camera {}  read {}  entry {}",
-                    alert.captured_at, alert.case, alert.camera, alert.read_id, alert.entry_id
-                );
+        for alert in alerts {
+            let mut v = alert_json(alert);
+            if let Some(obj) = v.as_object_mut() {
+                obj.insert("request_seq".into(), outcome.audit_seq.into());
             }
+            super::common::print_json(&v);
         }
+        return Ok(Exit::Ok);
+    }
+    for alert in alerts {
+        if alert.details_shredded {
+            println!(
+                "alerted {}  case {}  entry {}  (read, time and camera shredded with the month's audit payloads)",
+                alert.captured_at, alert.case, alert.entry_id
+            );
+        } else {
+            println!(
+                "{}  case {}  camera {}  read {}  entry {}{}",
+                alert.captured_at,
+                alert.case,
+                alert.camera,
+                alert.read_id,
+                alert.entry_id,
+                if alert.from_hold { "  (held)" } else { "" }
+            );
+        }
+    }
+    println!(
+        "{} alert(s) for case {} of {} (audit entry {})",
+        alerts.len(),
+        request.case_number.trim(),
+        request.agency.trim().to_ascii_uppercase(),
+        outcome.audit_seq
+    );
+    if let Some(t) = outcome.withheld_before {
+        println!(
+            "alerts of reads before {t} were withheld: the policy requires a warrant (--warrant) for them"
+        );
     }
     Ok(Exit::Ok)
 }
@@ -209,6 +305,7 @@ fn alert_json(a: &Alert) -> serde_json::Value {
         return serde_json::json!({
             "read_id": null,
             "case": a.case,
+            "agency": a.agency,
             "captured_at": null,
             "camera": null,
             "entry_id": a.entry_id,
@@ -220,10 +317,12 @@ fn alert_json(a: &Alert) -> serde_json::Value {
     serde_json::json!({
         "read_id": a.read_id,
         "case": a.case,
+        "agency": a.agency,
         "captured_at": a.captured_at.to_rfc3339(),
         "camera": a.camera,
         "entry_id": a.entry_id,
         "audit_seq": a.audit_seq,
+        "from_hold": a.from_hold,
     })
 }
 

@@ -104,8 +104,11 @@ enum Command {
         after_help = "Example:\n  platevault hotlist add --plate 7KQX291 --region CO --case 2026-001234 --offense STOLEN_VEHICLE \\\n    --purpose stolen-vehicle --requester DET-7 --agency CITY-PD --expires 2026-12-20T00:00:00Z"
     )]
     Hotlist(hotlist::Command),
-    /// Every hotlist alert so far (with --json, one JSON object per line).
-    #[command(after_help = "Example:\n  platevault alerts --since 2026-11-28T00:00:00Z --json")]
+    /// One agency's hotlist alerts for one case (decided and audited like a search; with
+    /// --json, one JSON object per line).
+    #[command(
+        after_help = "Example:\n  platevault alerts --case 2026-001234 --requester DET-7 --agency CITY-PD --since 2026-11-28T00:00:00Z --json\n\nOnly alerts of hotlist entries that agency placed for that case are listed, and none whose read is past retention unless the agency's hold on the case still keeps it.\nExit 3 when the policy denies the request (the denial is audited; with --json one object {\"decision\":\"denied\",...})."
+    )]
     Alerts(hotlist::AlertsArgs),
     /// The store's policy: show it, or replace it (audited).
     #[command(

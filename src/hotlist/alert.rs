@@ -1,7 +1,9 @@
 //! A hotlist alert: what a listed plate passing a camera raises.
 //!
-//! Delivered to subscribers, and recorded in the sealed payload of a `hotlist_alert` audit
-//! entry (read id, time and camera are read metadata: they never sit in clear in the log).
+//! Delivered to subscribers at ingest, and recorded in the sealed payload of a
+//! `hotlist_alert` audit entry (read id, time and camera are read metadata: they never sit in
+//! clear in the log, and the time and camera are sealed under the read's epoch key, so they
+//! are destroyed with the read). Read back only through the gated alerts request.
 
 use std::fmt;
 
@@ -30,6 +32,14 @@ pub struct Alert {
     /// `captured_at` is the time the alert was audited.
     #[serde(default)]
     pub details_shredded: bool,
+    /// The agency whose hotlist entry matched (upper-cased): the only agency that may list
+    /// the alert, and the one a subscriber should route it to.
+    #[serde(default)]
+    pub agency: String,
+    /// True when the read is past retention and the alert is shown from the agency's hold
+    /// on the case (its time and camera come from the held copy).
+    #[serde(default)]
+    pub from_hold: bool,
 }
 
 impl fmt::Debug for Alert {
@@ -37,6 +47,7 @@ impl fmt::Debug for Alert {
         f.debug_struct("Alert")
             .field("read_id", &self.read_id)
             .field("case", &self.case)
+            .field("agency", &self.agency)
             .field("entry_id", &self.entry_id)
             .field("audit_seq", &self.audit_seq)
             .finish()

@@ -35,6 +35,8 @@ pub(crate) struct LiveEntry {
     pub case: String,
     /// The agency that listed it (upper case).
     pub agency: String,
+    /// The offense it was listed for (its alerts' holds are placed for it).
+    pub offense: String,
     /// When it stops matching.
     pub expires: Timestamp,
     /// The audit entry that allowed it.
@@ -461,6 +463,7 @@ mod tests {
             region: Region::parse("CO").expect("region"),
             case: case.into(),
             agency: "CITY-PD".into(),
+            offense: "ROBBERY".into(),
             expires: Timestamp::from_unix_secs(expires),
             audit_seq: u64::from(n),
         }

@@ -155,6 +155,11 @@ pub(crate) fn to_toml(p: &PolicySpec) -> String {
         "rotate_master_key_on_expiry = {}",
         p.rotate_master_key_on_expiry
     );
+    // Written only when set, so that the text (and hash) of every earlier policy stays as it
+    // was.
+    if p.holds_shared_with_mou {
+        let _ = writeln!(out, "holds_shared_with_mou = true");
+    }
     for m in &p.mou {
         let _ = writeln!(out, "\n[[mou]]");
         let _ = writeln!(out, "agency = {}", quote(&m.agency));

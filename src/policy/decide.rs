@@ -14,8 +14,11 @@
 //! 5. the justification holds no prohibited term (`justification_prohibited_term`) and not
 //!    the plate (`justification_contains_plate`);
 //! 6. the window `[from, to)` is at most the maximum (`window_too_long`), overlaps the
-//!    retained period once clamped to it (`window_outside_retention`), and, under an age tier
-//!    without a warrant, reaches into the recent part (`warrant_required`);
+//!    retained period once clamped to it (`window_outside_retention`; unless the context says
+//!    the requesting agency may see a legal hold on the case: held copies outlive retention,
+//!    so the window is then kept for them as asked, with an empty window for live reads),
+//!    and, under an age tier without a warrant, reaches into the recent part
+//!    (`warrant_required`);
 //! 7. the requester is under the hourly limit (`rate_limited`);
 //! 8. the plate (`plate_malformed`) and region (`region_malformed`) parse.
 //!
@@ -85,7 +88,8 @@ impl fmt::Debug for CaseRequest {
     }
 }
 
-/// What the decision needs besides the request: the store's clock and the rate count.
+/// What the decision needs besides the request: the store's clock, the rate count and
+/// whether the request can reach a legal hold.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub struct DecisionContext {
     /// The store's clock (its high-water mark).
@@ -93,6 +97,10 @@ pub struct DecisionContext {
     /// Earlier attempts (allowed or denied) by this agency and requester in the last 60
     /// minutes, counted by the caller from the audit log.
     pub recent_attempts: u32,
+    /// True when the requesting agency may see a legal hold on the request's case
+    /// ([`Policy::may_see_hold`], checked by the caller from the holds' metadata): the
+    /// window is then granted for held copies even where it lies before retention.
+    pub case_held: bool,
 }
 
 /// The outcome of [`Policy::decide`].
@@ -152,6 +160,7 @@ pub struct Grant {
     offense: String,
     from: Timestamp,
     to: Timestamp,
+    held_from: Timestamp,
     withheld_before: Option<Timestamp>,
 }
 
@@ -184,6 +193,13 @@ impl Grant {
     /// End of the effective window (exclusive); never later than now.
     pub fn to(&self) -> Timestamp {
         self.to
+    }
+
+    /// First instant of the window for held copies, `[held_from, to)`: the window asked for,
+    /// not clamped to retention (held copies outlive it) but cut at an age tier's cut-off
+    /// without a warrant. Equal to [`Grant::from`] unless the context said the case is held.
+    pub fn held_from(&self) -> Timestamp {
+        self.held_from
     }
 
     /// When an age tier withheld older reads for want of a warrant: the instant before which
@@ -278,11 +294,13 @@ pub enum DenyReason {
     /// A hotlist entry that expires in the past or further ahead than the policy allows
     /// (`hotlist_expiry_too_long`).
     HotlistExpiryTooLong,
+    /// The hold or hotlist entry belongs to another agency (`not_owner`).
+    NotOwner,
 }
 
 impl DenyReason {
     /// Every reason, in rule order.
-    pub const ALL: [DenyReason; 17] = [
+    pub const ALL: [DenyReason; 18] = [
         DenyReason::RequesterMissing,
         DenyReason::NoMou,
         DenyReason::OffenseNotInMou,
@@ -300,6 +318,7 @@ impl DenyReason {
         DenyReason::RegionMalformed,
         DenyReason::HoldTooLong,
         DenyReason::HotlistExpiryTooLong,
+        DenyReason::NotOwner,
     ];
 
     /// The stable snake_case code written in JSON output and the audit log.
@@ -322,6 +341,7 @@ impl DenyReason {
             DenyReason::RegionMalformed => "region_malformed",
             DenyReason::HoldTooLong => "hold_too_long",
             DenyReason::HotlistExpiryTooLong => "hotlist_expiry_too_long",
+            DenyReason::NotOwner => "not_owner",
         }
     }
 
@@ -373,6 +393,9 @@ impl DenyReason {
             }
             DenyReason::HotlistExpiryTooLong => {
                 "a hotlist entry must expire after now and no later than the policy's maximum"
+            }
+            DenyReason::NotOwner => {
+                "only the agency that placed a hold or hotlist entry may release or remove it"
             }
         }
     }
@@ -522,7 +545,12 @@ impl Policy {
         }
 
         // (6) The window.
-        let (from, to, withheld_before) = self.window(req, now)?;
+        let Window {
+            from,
+            to,
+            held_from,
+            withheld_before,
+        } = self.window(req, now, ctx.case_held)?;
 
         // (7) The rate limit, counting every earlier attempt in the last 60 minutes.
         let limit = self.searches_per_requester_per_hour();
@@ -553,6 +581,7 @@ impl Policy {
             offense,
             from,
             to,
+            held_from,
             withheld_before,
         })
     }
@@ -608,12 +637,9 @@ impl Policy {
         Ok(())
     }
 
-    /// Rule 6: the effective window and where an age tier withheld older reads.
-    fn window(
-        &self,
-        req: &CaseRequest,
-        now: Timestamp,
-    ) -> Result<(Timestamp, Timestamp, Option<Timestamp>), Denial> {
+    /// Rule 6: the effective window, the window for held copies, and where an age tier
+    /// withheld older reads.
+    fn window(&self, req: &CaseRequest, now: Timestamp, case_held: bool) -> Result<Window, Denial> {
         let max = self.max_search_window();
         let to = req.to.unwrap_or(now);
         // `from` defaults to now minus the maximum window; when `to` is earlier than now, to
@@ -629,18 +655,28 @@ impl Policy {
             );
         }
         let oldest = now.minus(self.retention());
-        let from = from.max(oldest);
         let to = to.min(now);
+        // Held copies outlive retention: for them the window is the one asked for.
+        let mut held_from = from;
+        let mut from = from.max(oldest);
         if to <= from {
-            return deny(
-                DenyReason::WindowOutsideRetention,
-                format!(
-                    "reads are kept for {}: only the window from {oldest} to {now} can hold reads",
-                    canonical::span_text(self.retention())
-                ),
-            );
+            if !case_held || to <= held_from {
+                return deny(
+                    DenyReason::WindowOutsideRetention,
+                    format!(
+                        "reads are kept for {}: only the window from {oldest} to {now} can hold reads",
+                        canonical::span_text(self.retention())
+                    ),
+                );
+            }
+            // Nothing live can lie in the window: an empty live window, the held one as asked.
+            from = to;
+        }
+        if !case_held {
+            held_from = from;
         }
         let has_warrant = req.warrant.as_deref().is_some_and(|w| !w.trim().is_empty());
+        let mut withheld_before = None;
         if let Some(age) = self.warrant_age()
             && !has_warrant
         {
@@ -654,12 +690,31 @@ impl Policy {
                     ),
                 );
             }
-            if from < cutoff {
-                return Ok((cutoff, to, Some(cutoff)));
+            if held_from < cutoff {
+                withheld_before = Some(cutoff);
+                held_from = cutoff;
+                from = from.max(cutoff);
             }
         }
-        Ok((from, to, None))
+        Ok(Window {
+            from,
+            to,
+            held_from,
+            withheld_before,
+        })
     }
+}
+
+/// The windows rule 6 grants.
+struct Window {
+    /// The live window's start (clamped to retention and to an age tier's cut-off).
+    from: Timestamp,
+    /// Both windows' end, never later than now.
+    to: Timestamp,
+    /// The held copies' window start (not clamped to retention).
+    held_from: Timestamp,
+    /// Where an age tier withheld older reads, if it did.
+    withheld_before: Option<Timestamp>,
 }
 
 /// A future end time at most `max_days` ahead of `now`.

@@ -17,6 +17,7 @@
 mod canonical;
 mod decide;
 mod error;
+mod gated;
 mod purpose;
 pub mod terms;
 
@@ -27,6 +28,7 @@ use serde::{Deserialize, Serialize};
 
 pub use decide::{CaseRequest, Decision, DecisionContext, Denial, DenyReason, Grant};
 pub use error::PolicyError;
+pub use gated::{AlertsGrant, AlertsRequest, RemovalRequest};
 pub use purpose::{Purpose, UnknownPurpose};
 
 use crate::epoch::{EpochWidth, Span, Timestamp};
@@ -192,6 +194,11 @@ pub struct PolicySpec {
     /// an embedding application calls `Vault::rotate_master_key` itself.
     #[serde(default)]
     pub rotate_master_key_on_expiry: bool,
+    /// Whether an outside agency whose MOU in force covers a hold's offense may receive the
+    /// held copies of a hold the home agency placed, when it searches that case for that
+    /// offense. Off by default: held reads go only to the agency that placed the hold.
+    #[serde(default)]
+    pub holds_shared_with_mou: bool,
     /// Memoranda of understanding with outside agencies (`[[mou]]`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub mou: Vec<Mou>,
@@ -324,6 +331,7 @@ impl PolicySpec {
             reviewers: defaults::reviewers(),
             audit_payload_retention: defaults::audit_payload_retention(),
             rotate_master_key_on_expiry: false,
+            holds_shared_with_mou: false,
             mou: Vec::new(),
             age_tier: Vec::new(),
         }
@@ -593,6 +601,12 @@ impl Policy {
     /// Whether the master key is rotated whenever an epoch expires.
     pub fn rotate_master_key_on_expiry(&self) -> bool {
         self.spec.rotate_master_key_on_expiry
+    }
+
+    /// Whether held copies of the home agency's holds may go to an outside agency whose MOU
+    /// covers the hold's offense ([`PolicySpec::holds_shared_with_mou`]).
+    pub fn holds_shared_with_mou(&self) -> bool {
+        self.spec.holds_shared_with_mou
     }
 
     /// The MOUs.

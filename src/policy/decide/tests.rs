@@ -689,6 +689,7 @@ fn the_decision_table() {
         let ctx = DecisionContext {
             now: c.now,
             recent_attempts: c.attempts,
+            case_held: false,
         };
         let decision = p.decide(&req, &ctx);
         assert_eq!(decision, p.decide(&req, &ctx), "{}: decide is pure", c.name);
@@ -724,7 +725,7 @@ fn the_decision_table() {
     for reason in DenyReason::ALL {
         if !matches!(
             reason,
-            DenyReason::HoldTooLong | DenyReason::HotlistExpiryTooLong
+            DenyReason::HoldTooLong | DenyReason::HotlistExpiryTooLong | DenyReason::NotOwner
         ) {
             assert!(seen.contains(reason.code()), "{} untested", reason.code());
         }
@@ -741,6 +742,7 @@ fn the_grant_carries_canonical_values() {
     let ctx = DecisionContext {
         now: now(),
         recent_attempts: 0,
+        case_held: false,
     };
     let grant = Policy::default_policy()
         .decide(&req, &ctx)
@@ -759,6 +761,7 @@ fn no_detail_echoes_what_the_request_said() {
     let ctx = DecisionContext {
         now: now(),
         recent_attempts: 0,
+        case_held: false,
     };
     let edits: [fn(&mut CaseRequest); 6] = [
         |r| r.agency = PLATE.into(),
@@ -787,6 +790,7 @@ fn no_detail_echoes_what_the_request_said() {
     let expired = DecisionContext {
         now: ts("2027-03-01T00:00:00Z"),
         recent_attempts: 0,
+        case_held: false,
     };
     req.offense = "HOMICIDE".into();
     let d = p.decide(&req, &expired);
@@ -830,6 +834,7 @@ fn reason_codes_are_stable_and_unique() {
             "region_malformed",
             "hold_too_long",
             "hotlist_expiry_too_long",
+            "not_owner",
         ]
     );
     for r in DenyReason::ALL {
@@ -866,4 +871,70 @@ fn holds_and_hotlist_entries_are_bounded() {
         assert_eq!(d.code(), "hotlist_expiry_too_long");
         assert!(d.detail().contains("hotlist"), "{}", d.detail());
     }
+}
+
+#[test]
+fn a_held_case_keeps_its_window_for_held_copies_only() {
+    // Without a hold, a window wholly before retention is refused; with one, it is granted
+    // for held copies as asked, with an empty live window, and an age tier still cuts it.
+    let held = |now: Timestamp| DecisionContext {
+        now,
+        recent_attempts: 0,
+        case_held: true,
+    };
+    let mut req = base();
+    req.from = Some(ago("50d"));
+    req.to = Some(ago("40d"));
+    let p = policy(Pol::Default);
+    let plain = DecisionContext {
+        now: now(),
+        recent_attempts: 0,
+        case_held: false,
+    };
+    assert_eq!(
+        p.decide(&req, &plain).denial().map(Denial::code),
+        Some("window_outside_retention")
+    );
+    let g = p.decide(&req, &held(now())).into_result().expect("allowed");
+    assert_eq!((g.held_from(), g.to()), (ago("50d"), ago("40d")));
+    assert_eq!(g.from(), g.to(), "nothing live can lie in the window");
+    // A window straddling retention: live part clamped, held part as asked.
+    req.from = Some(ago("35d"));
+    req.to = Some(ago("10d"));
+    let g = p.decide(&req, &held(now())).into_result().expect("allowed");
+    assert_eq!(
+        (g.from(), g.held_from(), g.to()),
+        (ago("30d"), ago("35d"), ago("10d"))
+    );
+    let g = p.decide(&req, &plain).into_result().expect("allowed");
+    assert_eq!(g.held_from(), g.from(), "no hold: one window");
+    // The window still may not be longer than the maximum, nor end after now.
+    req.from = Some(ago("70d"));
+    req.to = Some(ago("35d"));
+    assert_eq!(
+        p.decide(&req, &held(now())).denial().map(Denial::code),
+        Some("window_too_long")
+    );
+    // Under the city's 72h tier without a warrant, held copies are cut like live reads.
+    let city = policy(Pol::City);
+    req.from = Some(ago("5d"));
+    req.to = None;
+    let g = city
+        .decide(&req, &held(now()))
+        .into_result()
+        .expect("allowed");
+    assert_eq!(g.held_from(), ago("3d"));
+    assert_eq!(g.withheld_before(), Some(ago("3d")));
+    req.from = Some(ago("50d"));
+    req.to = Some(ago("40d"));
+    assert_eq!(
+        city.decide(&req, &held(now())).denial().map(Denial::code),
+        Some("warrant_required")
+    );
+    req.warrant = Some("W-1".into());
+    let g = city
+        .decide(&req, &held(now()))
+        .into_result()
+        .expect("allowed");
+    assert_eq!(g.held_from(), ago("50d"));
 }
