@@ -14,7 +14,7 @@ use common::*;
 use platevault::audit::entry::{Entry, EntryKind, Verdict};
 use platevault::audit::report::{Tally, TransparencyReport};
 use platevault::review::Review;
-use platevault::{CaseRequest, Policy, ReleaseBy, SearchRequest, Span, Vault};
+use platevault::{CaseRequest, Policy, RemovalRequest, SearchRequest, Span, Vault};
 
 const POLICY: &str = r#"
 agency = "CITY-PD"
@@ -36,6 +36,8 @@ struct Planned {
     purpose: &'static str,
     case: &'static str,
     justification: Option<&'static str>,
+    /// The window's start, when the search names one (its end is then 30 days later).
+    from: Option<&'static str>,
     expect: &'static str,
 }
 
@@ -53,6 +55,7 @@ const fn s(
         purpose,
         case: CASE,
         justification: None,
+        from: None,
         expect,
     }
 }
@@ -131,9 +134,11 @@ fn november() -> Vec<Planned> {
 
 fn december() -> Vec<Planned> {
     vec![
-        // The held case: its reads outlive their epochs.
+        // The held case: its reads outlive their epochs (returned inside the window asked
+        // for, which must reach back to them).
         Planned {
             case: "2026-000777",
+            from: Some("2026-11-08T00:00:00Z"),
             ..s("AAA111", "CITY-PD", "ROBBERY", "investigation", "allowed")
         },
         s(
@@ -154,6 +159,10 @@ fn to_request(p: &Planned, i: usize) -> CaseRequest {
     r.purpose = p.purpose.into();
     r.case_number = p.case.into();
     r.justification = p.justification.map(String::from);
+    if let Some(from) = p.from {
+        r.from = Some(t(from));
+        r.to = Some(t(from).plus(Span::from_days(30)));
+    }
     r
 }
 
@@ -323,9 +332,16 @@ fn the_report_counts_exactly_what_the_log_holds() {
     let h4 = hold("2026-000999", "CCC333", "immigration", until);
     assert_eq!(h4.reason_code(), "purpose_prohibited");
     let released = vault
-        .release_hold("2026-000888", &ReleaseBy::default())
+        .release_hold(
+            "2026-000888",
+            &RemovalRequest {
+                requester: "SGT-HOLD".into(),
+                agency: "CITY-PD".into(),
+                role: None,
+            },
+        )
         .expect("release");
-    assert!(released.is_some());
+    assert!(released.released.is_some());
     let ok = vault
         .reviewer_check("AAA111", "CO", "OVERSIGHT-1")
         .expect("check");
@@ -457,7 +473,8 @@ fn the_report_counts_exactly_what_the_log_holds() {
     assert_eq!(report.by_agency["RIVER-COUNTY-SO"].searches, tally(2, 1));
     assert_eq!(report.by_agency["FED-X"].searches, tally(0, 3));
     assert_eq!(report.by_agency["CITY-PD"].searches, tally(6, 4));
-    assert_eq!(report.by_agency["CITY-PD"].other_requests, tally(2, 2));
+    // Four hold requests (two allowed) and the release request (allowed).
+    assert_eq!(report.by_agency["CITY-PD"].other_requests, tally(3, 2));
     assert_eq!(report.holds.requests, tally(2, 2));
     assert_eq!(report.holds.reads_held, 7);
     assert_eq!(report.holds.released, 1);

@@ -872,7 +872,17 @@ fn now_is_refused_by_a_store_on_the_system_clock() {
         search_args,
         vec!["hold".into(), "list".into()],
         vec!["simulate".into(), "--reads".into(), "10".into()],
-        vec!["alerts".into()],
+        [
+            "alerts",
+            "--case",
+            CASE,
+            "--requester",
+            "DET-7",
+            "--agency",
+            "CITY-PD",
+        ]
+        .map(String::from)
+        .to_vec(),
     ];
     for c in &commands {
         let v = env
@@ -934,15 +944,25 @@ fn hold_add_list_and_release() {
     assert_eq!(v["audit_seq"].as_u64(), Some(size));
     assert_eq!(env.log_head().0, size + 1);
 
-    // The held read outlives expiry, for its case only.
+    // The held read outlives expiry, for its case only, inside the window asked for.
     env.cmd()
         .args(["--now", LATER, "expire", "--json"])
         .run()
         .ok();
-    let held = assert_search_shape(&search(&env, &flags, &[], 0));
+    let window = [
+        "--from",
+        "2026-11-20T00:00:00Z",
+        "--to",
+        "2026-12-20T00:00:00Z",
+    ];
+    let held = assert_search_shape(&search(&env, &flags, &window, 0));
     assert_eq!(held.len(), 1, "the hold kept the read");
+    assert!(
+        assert_search_shape(&search(&env, &flags, &[], 0)).is_empty(),
+        "the default window (the last 30 days) does not reach the held read"
+    );
     let other = with_flag(flags.clone(), "--case", "2026-009999");
-    assert!(assert_search_shape(&search(&env, &other, &[], 0)).is_empty());
+    assert!(assert_search_shape(&search(&env, &other, &window, 0)).is_empty());
 
     let (size, _) = env.log_head();
     let v = env
@@ -962,17 +982,38 @@ fn hold_add_list_and_release() {
         .ok()
         .json();
     assert_eq!(v["released"], true, "{v}");
-    assert!(env.log_head().0 > size, "the release is audited");
+    assert_eq!(v["decision"], "allowed", "{v}");
+    assert_eq!(v["audit_seq"].as_u64(), Some(size), "{v}");
+    assert_eq!(
+        env.log_head().0,
+        size + 2,
+        "the release request and the release are audited"
+    );
     let list = env.cmd().args(["hold", "list", "--json"]).run().ok().json();
     assert_eq!(list["holds"], serde_json::json!([]));
-    assert!(assert_search_shape(&search(&env, &flags, &[], 0)).is_empty());
+    assert!(assert_search_shape(&search(&env, &flags, &window, 0)).is_empty());
     let v = env
         .cmd()
-        .args(["hold", "release", "--case", CASE, "--json"])
+        .args([
+            "hold",
+            "release",
+            "--case",
+            CASE,
+            "--requester",
+            "DET-7",
+            "--agency",
+            "CITY-PD",
+            "--json",
+        ])
         .run()
         .ok()
         .json();
     assert_eq!(v["released"], false, "{v}");
+    // Without --requester and --agency the parser refuses it (exit 2).
+    env.cmd()
+        .args(["hold", "release", "--case", CASE, "--json"])
+        .run()
+        .code(2);
 }
 
 fn hot_flags(plate: &str, case: &str) -> Vec<String> {
@@ -1064,12 +1105,32 @@ fn hotlist_add_import_list_remove_and_alerts() {
         read_line("HOT456", "CO", "2026-11-29T11:01:00Z", "CAM-8"),
         read_line("NOTHOT", "CO", "2026-11-29T11:02:00Z", "CAM-7"),
     ));
-    let alerts = env.cmd().args(["alerts", "--json"]).run().ok().json_lines();
+    // Alerts are listed per case, to the agency whose entries raised them.
+    let alerts_of = |case: &str, extra: &[&str]| {
+        env.cmd()
+            .args(["alerts", "--case", case])
+            .args(["--requester", "DET-7", "--agency", "CITY-PD"])
+            .args(extra)
+            .arg("--json")
+            .run()
+            .ok()
+            .json_lines()
+    };
+    let mut alerts = alerts_of("2026-005150", &[]);
+    alerts.extend(alerts_of("2026-005151", &[]));
     assert_eq!(alerts.len(), 2, "{alerts:?}");
     for a in &alerts {
-        for k in ["read_id", "case", "captured_at", "camera", "entry_id"] {
+        for k in [
+            "read_id",
+            "case",
+            "agency",
+            "captured_at",
+            "camera",
+            "entry_id",
+        ] {
             assert!(a[k].is_string(), "alert without {k}: {a}");
         }
+        assert!(a["request_seq"].is_u64(), "{a}");
     }
     let a = alerts
         .iter()
@@ -1078,15 +1139,17 @@ fn hotlist_add_import_list_remove_and_alerts() {
     assert_eq!(a["camera"], "CAM-9");
     assert_eq!(a["entry_id"], first_id.as_str());
     assert_eq!(a["captured_at"], "2026-11-29T11:00:00Z");
-    let since = env
-        .cmd()
-        .args(["alerts", "--since", "2026-11-29T11:00:30Z", "--json"])
-        .run()
-        .ok()
-        .json_lines();
+    assert_eq!(a["agency"], "CITY-PD");
+    let since = alerts_of("2026-005150", &["--since", "2026-11-29T11:00:30Z"]);
+    assert!(since.is_empty(), "{since:?}");
+    let since = alerts_of("2026-005151", &["--since", "2026-11-29T11:00:30Z"]);
     assert_eq!(since.len(), 1);
     assert_eq!(since[0]["case"], "2026-005151");
-    env.cmd().arg("alerts").run().ok();
+    env.cmd()
+        .args(["alerts", "--case", "2026-005150"])
+        .args(["--requester", "DET-7", "--agency", "CITY-PD"])
+        .run()
+        .ok();
 
     let remove = |code| {
         env.cmd()
@@ -1097,8 +1160,14 @@ fn hotlist_add_import_list_remove_and_alerts() {
             .json()
     };
     let (size, _) = env.log_head();
-    assert_eq!(remove(0)["removed"], true);
-    assert_eq!(env.log_head().0, size + 1, "the removal is audited");
+    let v = remove(0);
+    assert_eq!(v["removed"], true, "{v}");
+    assert_eq!(v["decision"], "allowed", "{v}");
+    assert_eq!(
+        env.log_head().0,
+        size + 2,
+        "the removal request and the removal are audited"
+    );
     assert_eq!(remove(0)["removed"], false);
     let entries = env
         .cmd()
@@ -1108,8 +1177,8 @@ fn hotlist_add_import_list_remove_and_alerts() {
         .json();
     assert_eq!(entries["entries"].as_array().map(Vec::len), Some(2));
     env.ingest(&read_line("HOT123", "CO", "2026-11-29T11:05:00Z", "CAM-9"));
-    let alerts = env.cmd().args(["alerts", "--json"]).run().ok().json_lines();
-    assert_eq!(alerts.len(), 2, "a removed entry still alerted");
+    let alerts = alerts_of("2026-005150", &[]);
+    assert_eq!(alerts.len(), 1, "a removed entry still alerted: {alerts:?}");
 }
 
 // ---------------------------------------------------------------------------------------

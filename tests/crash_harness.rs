@@ -33,7 +33,9 @@ use std::time::{Duration, Instant};
 
 use platevault::store::header::Header;
 use platevault::store::layout::{self, CF_HOLDS, CF_KEYS, CF_META};
-use platevault::{EpochWidth, Error, MasterKey, ReleaseBy, Span, Timestamp, Vault, VaultOptions};
+use platevault::{
+    EpochWidth, Error, MasterKey, RemovalRequest, Span, Timestamp, Vault, VaultOptions,
+};
 use reliability_support::*;
 use serde::{Deserialize, Serialize};
 
@@ -261,8 +263,17 @@ fn worker(spec: &WorkerSpec) -> Result<(), String> {
                 }
                 let case = holds.swap_remove(rng.below(holds.len() as u64) as usize);
                 say(&format!("RELEASE {case}"));
-                v.release_hold(&case, &ReleaseBy::default())
+                let by = RemovalRequest {
+                    requester: requester(),
+                    agency: "CITY-PD".into(),
+                    role: None,
+                };
+                let out = v
+                    .release_hold(&case, &by)
                     .map_err(|e| format!("release: {e}"))?;
+                if !out.is_allowed() {
+                    return Err(format!("release {case}: {:?}", out.denial));
+                }
                 say(&format!("RELEASED {case}"));
             }
             92..=95 => {
@@ -976,7 +987,7 @@ fn check(
         }
     }
     for (case, h) in model.holds.iter_mut() {
-        let cid = hold_case_id(case);
+        let cid = hold_case_id("CITY-PD", case);
         let meta = raw.get(CF_HOLDS, &[b"M".as_slice(), &cid].concat());
         let copies = raw
             .with_prefix(CF_HOLDS, &[b"H".as_slice(), &cid].concat())

@@ -1,5 +1,6 @@
 //! Legal holds (issue 4): reads held for a case survive the expiry of their epoch and are
-//! returned only to searches that name that case; releasing the hold shreds the case key and
+//! returned only to the placing agency's searches that name that case, inside their window
+//! (issue 13); releasing (by that agency only, issue 13) the hold shreds the case key and
 //! removes the copies, so that no file under the store directory keeps the held ciphertexts
 //! or the wrapped case key (recorded from the raw database before); a hold past its end date
 //! is released by expiry (`holds_released`, a `hold_expired` audit entry); a hold longer than
@@ -8,7 +9,9 @@
 mod support;
 
 use platevault::audit::entry::{EntryKind, Verdict};
-use platevault::{EpochWidth, MasterKey, Policy, ReleaseBy, Span, Timestamp, Vault};
+use platevault::{
+    CaseRequest, EpochWidth, MasterKey, Policy, RemovalRequest, Span, Timestamp, Vault,
+};
 use support::*;
 
 const T0: &str = "2026-05-01T12:00:00Z";
@@ -33,6 +36,32 @@ fn store(dir: &std::path::Path, key: &MasterKey) -> Vault {
     reads.push(read(NOT_HELD, t("2026-05-01T08:30:00Z"), "CAM-N"));
     assert_eq!(v.ingest(reads).expect("ingest").stored.len(), 4);
     v
+}
+
+/// A search over a window that covers the held reads of 2026-05-01 (held copies are returned
+/// only inside the window granted; a default window ends up after them once they expire).
+fn held_search(v: &Vault, plate: &str, case: &str, requester: &str) -> platevault::SearchOutcome {
+    search_req(
+        v,
+        CaseRequest {
+            from: Some(t("2026-05-01T00:00:00Z")),
+            to: Some(t("2026-05-31T00:00:00Z")),
+            ..request(plate, case, requester)
+        },
+    )
+}
+
+/// A release of CITY-PD's hold on `case` by `requester`.
+fn release(v: &Vault, case: &str, requester: &str) -> platevault::ReleaseOutcome {
+    v.release_hold(
+        case,
+        &RemovalRequest {
+            requester: requester.into(),
+            agency: "CITY-PD".into(),
+            role: None,
+        },
+    )
+    .expect("release")
 }
 
 fn times(reads: &[platevault::ReadView]) -> Vec<Timestamp> {
@@ -62,21 +91,29 @@ fn held_reads_survive_expiry_for_their_case_only_and_vanish_on_release() {
     v.advance_clock(t(AFTER_EXPIRY)).expect("advance");
     let epoch = EpochWidth::DAILY.epoch_of(t(T0));
     assert!(!v.live_epochs().contains(&epoch), "the epoch expired");
-    let out = search(&v, HELD, CASE, "DET-1");
+    let out = held_search(&v, HELD, CASE, "DET-1");
     assert_eq!(times(&out.reads), held_times());
     assert!(out.reads.iter().all(|r| r.from_hold));
     assert_eq!(out.reads[0].body.camera, "CAM-H");
     assert!(
-        search(&v, HELD, OTHER_CASE, "DET-2").reads.is_empty(),
+        search(&v, HELD, CASE, "DET-1").reads.is_empty(),
+        "the default window (the last 30 days) does not reach back to the held reads"
+    );
+    assert!(
+        held_search(&v, HELD, OTHER_CASE, "DET-2").reads.is_empty(),
         "another case sees nothing of the expired epoch"
     );
     assert!(
-        search(&v, NOT_HELD, CASE, "DET-1").reads.is_empty(),
+        held_search(&v, NOT_HELD, CASE, "DET-1").reads.is_empty(),
         "the case sees only what it held"
     );
     let holds = v.holds().expect("holds");
     assert_eq!(holds.len(), 1);
     assert_eq!((holds[0].case.as_str(), holds[0].reads), (CASE, 3));
+    assert_eq!(
+        (holds[0].agency.as_str(), holds[0].offense.as_str()),
+        ("CITY-PD", "ROBBERY")
+    );
     v.flush().expect("flush");
     drop(v);
 
@@ -105,25 +142,15 @@ fn held_reads_survive_expiry_for_their_case_only_and_vanish_on_release() {
     assert!(before.iter().any(|f| f.kind == "case key"));
 
     let v = open(&dir, &key);
-    assert_eq!(search(&v, HELD, CASE, "DET-1").reads.len(), 3);
-    let released = v
-        .release_hold(
-            CASE,
-            &ReleaseBy {
-                requester: Some("DET-1".into()),
-                agency: Some("CITY-PD".into()),
-            },
-        )
-        .expect("release")
-        .expect("there was a hold");
+    assert_eq!(held_search(&v, HELD, CASE, "DET-1").reads.len(), 3);
+    let outcome = release(&v, CASE, "DET-1");
+    assert_eq!(outcome.reason_code(), "allowed");
+    let released = outcome.released.expect("there was a hold");
     assert_eq!(released.reads, 3);
-    assert!(search(&v, HELD, CASE, "DET-1").reads.is_empty());
+    assert!(held_search(&v, HELD, CASE, "DET-1").reads.is_empty());
     assert!(v.holds().expect("holds").is_empty());
-    assert!(
-        v.release_hold(CASE, &ReleaseBy::default())
-            .expect("release")
-            .is_none()
-    );
+    let again = release(&v, CASE, "DET-1");
+    assert!(again.is_allowed() && again.released.is_none());
     drop(v);
 
     let after = scan(&dir, &needles);
@@ -141,9 +168,30 @@ fn held_reads_survive_expiry_for_their_case_only_and_vanish_on_release() {
     assert_eq!(releases[0].case.as_deref(), Some(CASE));
     assert_eq!(releases[0].results, Some(3));
     assert_eq!(releases[0].requester.as_deref(), Some("DET-1"));
+    assert_eq!(releases[0].agency.as_deref(), Some("CITY-PD"));
+    let requests: Vec<_> = log
+        .iter()
+        .filter(|e| e.kind == EntryKind::HoldReleaseRequest)
+        .collect();
+    assert_eq!(
+        requests.len(),
+        2,
+        "each release request is decided and audited, even with nothing left to release"
+    );
+    assert!(
+        requests
+            .iter()
+            .all(|e| e.decision == Some(Verdict::Allowed))
+    );
+    assert_eq!(
+        releases[0].result_of,
+        log.iter()
+            .find(|e| e.kind == EntryKind::HoldReleaseRequest)
+            .map(|e| e.seq)
+    );
     assert_log_ok_and_deletion_clean(&dir, &[HELD.into(), NOT_HELD.into()]);
     let v = open(&dir, &key);
-    assert!(search(&v, HELD, CASE, "DET-3").reads.is_empty());
+    assert!(held_search(&v, HELD, CASE, "DET-3").reads.is_empty());
 }
 
 #[test]
@@ -185,7 +233,7 @@ fn a_hold_past_its_end_date_is_released_by_expiry() {
     // nothing is left for the case.
     assert_eq!(search(&v, HELD, CASE, "DET-1").reads.len(), 3);
     v.advance_clock(t(AFTER_EXPIRY)).expect("advance");
-    let out = search(&v, HELD, CASE, "DET-1");
+    let out = held_search(&v, HELD, CASE, "DET-1");
     assert!(out.reads.is_empty(), "{:?}", times(&out.reads));
     drop(v);
     assert_log_ok_and_deletion_clean(&dir, &[HELD.into()]);
@@ -263,7 +311,7 @@ fn a_denied_hold_places_nothing() {
     let v = open(&dir, &key);
     v.advance_clock(t(AFTER_EXPIRY)).expect("advance");
     assert!(
-        search(&v, HELD, CASE, "DET-1").reads.is_empty(),
+        held_search(&v, HELD, CASE, "DET-1").reads.is_empty(),
         "nothing was held for the case"
     );
     drop(v);

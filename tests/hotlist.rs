@@ -7,8 +7,8 @@ use platevault::audit::entry::EntryKind;
 use platevault::review::Review;
 use platevault::scan::{Needle, scan_dir};
 use platevault::{
-    CaseRequest, HotlistEntryInfo, MasterKey, NewRead, Policy, ReleaseBy, Timestamp, Vault,
-    VaultOptions,
+    Alert, AlertsRequest, CaseRequest, HotlistEntryInfo, MasterKey, NewRead, Policy,
+    RemovalRequest, Timestamp, Vault, VaultOptions,
 };
 
 const T0: &str = "2026-11-01T00:00:00Z";
@@ -71,6 +71,39 @@ fn listed(vault: &Vault, plate: &str, case: &str, until: &str) -> HotlistEntryIn
         .expect("allowed")
 }
 
+/// CITY-PD's alerts for `case` (DET-7 asks); the policy must allow the request.
+fn alerts(vault: &Vault, case: &str, since: Option<Timestamp>) -> Vec<Alert> {
+    let out = vault
+        .alerts(&AlertsRequest {
+            case_number: case.into(),
+            requester: "DET-7".into(),
+            agency: "CITY-PD".into(),
+            since,
+            ..AlertsRequest::default()
+        })
+        .expect("alerts");
+    assert!(out.is_allowed(), "{:?}", out.denial);
+    out.alerts
+}
+
+/// A removal by `requester` of CITY-PD (the agency that lists every entry here).
+fn by(requester: &str) -> RemovalRequest {
+    RemovalRequest {
+        requester: requester.into(),
+        agency: "CITY-PD".into(),
+        role: None,
+    }
+}
+
+/// Removes an entry as CITY-PD; the policy must allow it. True when it was removed.
+fn remove(vault: &Vault, entry_id: &str, requester: &str) -> bool {
+    let out = vault
+        .hotlist_remove(entry_id, &by(requester))
+        .expect("remove");
+    assert!(out.is_allowed(), "{:?}", out.denial);
+    out.removed
+}
+
 fn kinds(path: &std::path::Path) -> Vec<EntryKind> {
     Review::open(path)
         .expect("review")
@@ -121,9 +154,11 @@ fn a_listed_plate_raises_one_alert_per_read_and_is_held() {
         assert_eq!(a.entry_id, entry.entry_id);
     }
 
-    // Every alert is audited, and the audit log lists them back (payloads opened).
-    let listed = vault.alerts(None).expect("alerts");
+    // Every alert is audited, and the gated alerts request lists them back to the entry's
+    // agency for its case (payloads opened after the request's own audit entry).
+    let listed = alerts(&vault, "2026-000111", None);
     assert_eq!(listed.len(), 2);
+    assert!(listed.iter().all(|a| a.agency == "CITY-PD" && !a.from_hold));
     assert_eq!(
         kinds(&path)
             .iter()
@@ -131,9 +166,7 @@ fn a_listed_plate_raises_one_alert_per_read_and_is_held() {
             .count(),
         2
     );
-    let since = vault
-        .alerts(Some(t("2026-10-31T08:30:00Z")))
-        .expect("alerts");
+    let since = alerts(&vault, "2026-000111", Some(t("2026-10-31T08:30:00Z")));
     assert_eq!(since.len(), 1);
     assert_eq!(vault.hotlist().expect("list")[0].hits, 2);
 
@@ -143,7 +176,8 @@ fn a_listed_plate_raises_one_alert_per_read_and_is_held() {
     assert_eq!(holds[0].case, "2026-000111");
     assert_eq!(holds[0].reads, 2);
 
-    // They survive their epoch's expiry and are returned to the case.
+    // They survive their epoch's expiry and are returned to the case, over a window that
+    // covers them (held copies are returned only inside the granted window).
     vault
         .advance_clock(t("2026-12-15T00:00:00Z"))
         .expect("clock");
@@ -151,17 +185,26 @@ fn a_listed_plate_raises_one_alert_per_read_and_is_held() {
         vault.live_epochs().is_empty(),
         "the epoch of the reads expired"
     );
+    let windowed = |case: &str| CaseRequest {
+        from: Some(t("2026-10-31T00:00:00Z")),
+        to: Some(t("2026-11-30T00:00:00Z")),
+        ..request("HOT1234", case)
+    };
     let found = vault
         .search(&platevault::SearchRequest {
-            case: request("HOT1234", "2026-000111"),
+            case: windowed("2026-000111"),
             with_images: false,
         })
         .expect("search");
     assert_eq!(found.reads.len(), 2);
     assert!(found.reads.iter().all(|r| r.from_hold));
+    // The alerts are past retention now, and still shown: the case's hold keeps the reads.
+    let held = alerts(&vault, "2026-000111", None);
+    assert_eq!(held.len(), 2);
+    assert!(held.iter().all(|a| a.from_hold));
     let other_case = vault
         .search(&platevault::SearchRequest {
-            case: request("HOT1234", "2026-000112"),
+            case: windowed("2026-000112"),
             with_images: false,
         })
         .expect("search");
@@ -176,21 +219,10 @@ fn expired_and_removed_entries_raise_nothing() {
     let (_dir, path, vault) = store();
     let short = listed(&vault, "EXP0001", "2026-000201", "2026-11-01T00:30:00Z");
     let removed = listed(&vault, "REM0001", "2026-000202", "2026-11-20T00:00:00Z");
+    assert!(remove(&vault, &removed.entry_id, "DET-7"));
     assert!(
-        vault
-            .hotlist_remove(
-                &removed.entry_id,
-                &ReleaseBy {
-                    requester: Some("DET-7".into()),
-                    agency: Some("CITY-PD".into()),
-                },
-            )
-            .expect("remove")
-    );
-    assert!(
-        !vault
-            .hotlist_remove(&removed.entry_id, &ReleaseBy::default())
-            .expect("again")
+        !remove(&vault, &removed.entry_id, "DET-7"),
+        "already removed"
     );
     vault
         .advance_clock(t("2026-11-01T01:00:00Z"))
@@ -213,7 +245,9 @@ fn expired_and_removed_entries_raise_nothing() {
         ])
         .expect("ingest");
     assert!(report.alerts.is_empty());
-    assert!(vault.alerts(None).expect("alerts").is_empty());
+    for case in ["2026-000201", "2026-000202"] {
+        assert!(alerts(&vault, case, None).is_empty());
+    }
     let k = kinds(&path);
     assert!(k.contains(&EntryKind::HotlistRemove));
     assert!(k.contains(&EntryKind::HotlistExpired));
@@ -296,9 +330,7 @@ fn no_hotlist_plate_reaches_any_file_in_plaintext() {
         .expect("ingest");
     vault.flush().expect("flush");
     let entry = vault.hotlist().expect("list")[1].entry_id.clone();
-    vault
-        .hotlist_remove(&entry, &ReleaseBy::default())
-        .expect("remove");
+    assert!(remove(&vault, &entry, "DET-7"));
     drop(vault);
     let mut needles = Vec::new();
     for p in plates {
@@ -369,11 +401,7 @@ fn changes_while_matching_take_effect_at_once_and_survive_a_reopen() {
         owned(&[("2026-000501", 1), ("2026-000502", 2), ("2026-000503", 1)])
     );
     // Removed while the index is in use.
-    assert!(
-        vault
-            .hotlist_remove(&a.entry_id, &ReleaseBy::default())
-            .expect("remove")
-    );
+    assert!(remove(&vault, &a.entry_id, "DET-7"));
     assert_eq!(
         alerts_by_case(&vault, traffic()),
         owned(&[("2026-000502", 2), ("2026-000503", 1)])
@@ -518,27 +546,20 @@ fn adding_a_listed_plate_again_for_its_case_renews_the_entry() {
 fn a_removal_that_names_the_plate_as_its_requester_does_not_log_it() {
     let (_dir, path, vault) = store();
     let entry = listed(&vault, "SCR0001", "2026-000801", "2026-11-20T00:00:00Z");
-    assert!(
-        vault
-            .hotlist_remove(
-                &entry.entry_id,
-                &ReleaseBy {
-                    requester: Some("scr 0001".into()),
-                    agency: Some("CITY-PD".into()),
-                },
-            )
-            .expect("remove")
-    );
-    let removal = Review::open(&path)
+    assert!(remove(&vault, &entry.entry_id, "scr 0001"));
+    let log = Review::open(&path)
         .expect("review")
         .entries()
-        .expect("entries")
-        .into_iter()
-        .find(|e| e.kind == EntryKind::HotlistRemove)
-        .expect("removal audited");
-    assert_eq!(
-        removal.requester.as_deref(),
-        Some("<redacted: contained the plate>")
-    );
-    assert_eq!(removal.agency.as_deref(), Some("CITY-PD"));
+        .expect("entries");
+    for kind in [EntryKind::HotlistRemoveRequest, EntryKind::HotlistRemove] {
+        let removal = log
+            .iter()
+            .find(|e| e.kind == kind)
+            .expect("removal audited");
+        assert_eq!(
+            removal.requester.as_deref(),
+            Some("<redacted: contained the plate>")
+        );
+        assert_eq!(removal.agency.as_deref(), Some("CITY-PD"));
+    }
 }

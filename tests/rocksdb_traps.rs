@@ -23,7 +23,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use platevault::review::Review;
 use platevault::scan::Needle;
-use platevault::{MasterKey, Policy, ReleaseBy, Span, Vault};
+use platevault::{MasterKey, Policy, RemovalRequest, Span, Vault};
 use rocksdb::{DB, DBWithThreadMode, MultiThreaded, Options};
 use support::*;
 
@@ -313,9 +313,17 @@ fn a_range_delete_is_a_tombstone_until_compaction_and_hold_release_compacts() {
         "held copies are in SST files"
     );
     let v = open(&dir, &key);
-    v.release_hold(CASE, &ReleaseBy::default())
-        .expect("release")
-        .expect("a hold");
+    v.release_hold(
+        CASE,
+        &RemovalRequest {
+            requester: "SGT-1".into(),
+            agency: "CITY-PD".into(),
+            role: None,
+        },
+    )
+    .expect("release")
+    .released
+    .expect("a hold");
     let found = scan(&dir, &needles);
     assert!(found.is_empty(), "tombstoned held copies remain: {found:?}");
     drop(v);

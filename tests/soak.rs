@@ -28,8 +28,8 @@ use std::time::{Duration, Instant};
 use platevault::audit::entry::EntryKind;
 use platevault::seal::ReadId;
 use platevault::{
-    Alert, AsyncVault, CaseRequest, MasterKey, NewRead, Policy, ReleaseBy, SearchRequest, Span,
-    StoreTuning, Timestamp, VaultOptions,
+    Alert, AsyncVault, CaseRequest, MasterKey, NewRead, Policy, RemovalRequest, SearchRequest,
+    Span, StoreTuning, Timestamp, VaultOptions,
 };
 use reliability_support::*;
 
@@ -335,9 +335,20 @@ async fn soak(secs: Option<u64>, days: u64, seed: u64) {
                 if let Some(old) = hot.remove(plate) {
                     let removed = av
                         .vault()
-                        .hotlist_remove(&old.entry_id, &ReleaseBy::default())
+                        .hotlist_remove(
+                            &old.entry_id,
+                            &RemovalRequest {
+                                requester: "H-REMOVE".into(),
+                                agency: "CITY-PD".into(),
+                                role: None,
+                            },
+                        )
                         .expect("hotlist remove");
-                    assert!(removed, "hotlist entry {} was in force", old.entry_id);
+                    assert!(
+                        removed.removed,
+                        "hotlist entry {} was in force",
+                        old.entry_id
+                    );
                 }
                 requests += 1;
                 let case = format!("2026-7{generation:04}{i:02}");

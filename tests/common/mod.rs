@@ -91,12 +91,17 @@ pub fn entries(dir: &Path) -> Vec<Entry> {
         .expect("entries")
 }
 
-/// True for the entry kinds that are a request's decision (one per search, hold or hotlist
-/// request: "one audit entry per request").
+/// True for the entry kinds that are a request's decision (one per search, hold, hotlist,
+/// alerts, hold release or hotlist removal request: "one audit entry per request").
 pub fn is_decision(e: &Entry) -> bool {
     matches!(
         e.kind,
-        EntryKind::Search | EntryKind::HoldAdd | EntryKind::HotlistAdd
+        EntryKind::Search
+            | EntryKind::HoldAdd
+            | EntryKind::HotlistAdd
+            | EntryKind::Alerts
+            | EntryKind::HoldReleaseRequest
+            | EntryKind::HotlistRemoveRequest
     )
 }
 

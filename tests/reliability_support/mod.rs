@@ -220,11 +220,19 @@ impl RawStore {
     }
 }
 
-/// The 16-byte id under which a case's hold is stored (the first 16 bytes of BLAKE3 of the
-/// case number, as `src/hold.rs` documents its layout).
-pub fn hold_case_id(case: &str) -> [u8; 16] {
+/// The 16-byte id under which an agency's hold on a case is stored, as `src/hold.rs`
+/// documents its layout: the first 16 bytes of a BLAKE3 derive-key hash of the agency
+/// (trimmed, upper-cased) and the case number (trimmed), each prefixed by its length.
+pub fn hold_case_id(agency: &str, case: &str) -> [u8; 16] {
+    let agency = agency.trim().to_ascii_uppercase();
+    let case = case.trim();
+    let mut h = blake3::Hasher::new_derive_key("platevault 2026 hold id (agency, case) v2");
+    h.update(&(agency.len() as u64).to_le_bytes());
+    h.update(agency.as_bytes());
+    h.update(&(case.len() as u64).to_le_bytes());
+    h.update(case.as_bytes());
     let mut id = [0u8; 16];
-    id.copy_from_slice(&blake3::hash(case.trim().as_bytes()).as_bytes()[..16]);
+    id.copy_from_slice(&h.finalize().as_bytes()[..16]);
     id
 }
 
