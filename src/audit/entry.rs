@@ -14,7 +14,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::epoch::Timestamp;
+use crate::epoch::{Span, Timestamp};
 
 /// The version of the entry encoding.
 pub const ENTRY_VERSION: u8 = 1;
@@ -59,6 +59,10 @@ pub enum EntryKind {
     /// A month's audit payloads (free text) were crypto-shredded at the end of their
     /// retention: their key destroyed, their records deleted (`note` names the month).
     PayloadShred,
+    /// A store made before the header was sealed had its header bound to the log at its
+    /// first read-write open: `clock`, `epoch_width` and `header` as `store_created` records
+    /// them in newer stores.
+    HeaderBound,
 }
 
 impl EntryKind {
@@ -82,6 +86,7 @@ impl EntryKind {
             EntryKind::KeyRotation => "key_rotation",
             EntryKind::ReviewerCheck => "reviewer_check",
             EntryKind::PayloadShred => "payload_shred",
+            EntryKind::HeaderBound => "header_bound",
         }
     }
 
@@ -239,6 +244,16 @@ pub struct Entry {
     /// Master-key generation now in force (rotations).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub generation: Option<u32>,
+    /// The store's clock mode, `system` or `simulated` (`store_created`, `header_bound`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clock: Option<String>,
+    /// The store's epoch width, fixed at creation (`store_created`, `header_bound`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub epoch_width: Option<Span>,
+    /// The digest (hex) of the header's behaviour fields
+    /// (`Header::binding_digest`; `store_created`, `header_bound`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub header: Option<String>,
     /// Free words for anything else worth recording (never plate text).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
@@ -285,6 +300,9 @@ impl Entry {
             policy_new: None,
             policy_version: None,
             generation: None,
+            clock: None,
+            epoch_width: None,
+            header: None,
             note: None,
         }
     }

@@ -390,6 +390,7 @@ fn remove_entries(
             entry.offense = Some(stored.offense.clone());
             by.stamp(&mut entry, plate.as_ref());
             entry.results = Some(hits(core, id)?);
+            entry.deletion = Some(crate::digests::hotlist_entry(core, &entry_key(id))?);
             pending.push(Pending::plain(entry));
             found.push(*id);
         }
