@@ -111,6 +111,7 @@ pub(crate) struct OpenParams {
     pub durability: Durability,
     pub access: Access,
     pub fault_hook: Option<FaultHook>,
+    pub store_fault_hook: Option<FaultHook>,
 }
 
 impl Core {
@@ -126,7 +127,8 @@ impl Core {
             Access::ReadWrite => Some(lock_store(dir)?),
             Access::ReadOnly => None,
         };
-        let store = Store::open(&dir.join(DB_DIR), params.tuning, params.access)?;
+        let mut store = Store::open(&dir.join(DB_DIR), params.tuning, params.access)?;
+        store.set_fault_hook(params.store_fault_hook.clone());
         let binding = check_binding(&store, &header, sealed)?;
         let header = match params.access {
             Access::ReadWrite => {
@@ -391,9 +393,8 @@ impl Core {
         }
     }
 
-    /// Installs the crash-injection test hook (the store's compactions consult it too).
+    /// Installs the crash-injection test hook.
     pub fn set_fault_hook(&mut self, hook: Option<FaultHook>) {
-        self.store.set_fault_hook(hook.clone());
         self.fault_hook = hook;
     }
 

@@ -43,6 +43,7 @@ pub struct VaultOptions {
     durability: Durability,
     simulated_start: Option<Timestamp>,
     fault_hook: Option<FaultHook>,
+    store_fault_hook: Option<FaultHook>,
 }
 
 impl std::fmt::Debug for VaultOptions {
@@ -89,12 +90,23 @@ impl VaultOptions {
         self
     }
 
+    /// Testing aid: `hook(point)` is called at the store's own points; returning true for
+    /// `store:compaction-dropped:<family>` makes a forced compaction of that family not
+    /// happen, as one whose error RocksDB reported and the `rocksdb` crate dropped would
+    /// (the purge must then refuse to confirm it).
+    #[doc(hidden)]
+    pub fn store_fault_hook(mut self, hook: FaultHook) -> Self {
+        self.store_fault_hook = Some(hook);
+        self
+    }
+
     fn params(&self, access: Access) -> OpenParams {
         OpenParams {
             tuning: self.tuning,
             durability: self.durability,
             access,
             fault_hook: self.fault_hook.clone(),
+            store_fault_hook: self.store_fault_hook.clone(),
         }
     }
 }
@@ -463,7 +475,8 @@ fn create_inner(
     // Sealed by the master key, and bound to the log by the store_created entry below.
     header.key_checks = vec![crate::core::seal_key_check(&header, master, 1)?];
     let lock = lock_store(dir)?;
-    let store = Store::create(&dir.join(DB_DIR), options.tuning)?;
+    let mut store = Store::create(&dir.join(DB_DIR), options.tuning)?;
+    store.set_fault_hook(options.store_fault_hook.clone());
     let kek = master.key_encryption_key(store_id);
     let mut batch = store.batch();
     batch.put(CF_META, layout::META_POLICY, policy.to_toml().as_bytes())?;

@@ -902,7 +902,7 @@ fn every_index_record_is_checked_against_its_entry_and_the_counts() {
 
 /// Options whose fault hook drops the forced compaction of `cf` while `armed` is set.
 fn dropping_compaction(cf: &'static str, armed: Arc<AtomicBool>) -> VaultOptions {
-    VaultOptions::new().fault_hook(Arc::new(move |p: &str| {
+    VaultOptions::new().store_fault_hook(Arc::new(move |p: &str| {
         armed.load(Ordering::SeqCst) && p == format!("store:compaction-dropped:{cf}")
     }))
 }
