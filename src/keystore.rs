@@ -70,9 +70,11 @@ pub(crate) fn commit(store: &Store, to: u32) -> Result<()> {
     let prepared = wrapped_keys(store, NEXT)?;
     // The wrappings about to be replaced, sampled for the deletion verifier: once the purge
     // is done, none may remain in any file.
+    let renewed: std::collections::HashSet<&str> =
+        prepared.iter().map(|(n, _)| &n[NEXT.len()..]).collect();
     let replaced: Vec<(String, Vec<u8>)> = wrapped_keys(store, "")?
         .into_iter()
-        .filter(|(label, _)| prepared.iter().any(|(n, _)| &n[NEXT.len()..] == label))
+        .filter(|(label, _)| renewed.contains(label.as_str()))
         .collect();
     let digests = serde_json::to_vec(&crate::digests::rotation(&replaced)?)
         .map_err(|e| Error::Internal(format!("cannot encode rotation digests: {e}")))?;

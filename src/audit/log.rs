@@ -86,10 +86,15 @@ pub fn rate_key_of(entry: &Entry) -> Option<Vec<u8>> {
     let (Some(agency), Some(requester)) = (&entry.agency, &entry.requester) else {
         return None;
     };
+    Some(rate_key(agency, requester, entry.time, entry.seq))
+}
+
+/// The rate-limit index key of a request by `agency` and `requester` at `time`, entry `seq`.
+pub fn rate_key(agency: &str, requester: &str, time: Timestamp, seq: u64) -> Vec<u8> {
     let mut k = rate_prefix(agency, requester);
-    k.extend_from_slice(&entry.time.as_micros().to_be_bytes());
-    k.extend_from_slice(&entry.seq.to_be_bytes());
-    Some(k)
+    k.extend_from_slice(&time.as_micros().to_be_bytes());
+    k.extend_from_slice(&seq.to_be_bytes());
+    k
 }
 
 /// The reviewer-check index key of an entry's plate fingerprint.

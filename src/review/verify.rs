@@ -331,6 +331,14 @@ impl Review {
         ] {
             let mut stored = 0u64;
             let mut problem: Option<String> = None;
+            // Index keys in chunks: each chunk's entries are read with one batched read, in
+            // sequence order, so memory stays bounded and the reads are not one by one.
+            let mut chunk: Vec<(Vec<u8>, u64)> = Vec::with_capacity(INDEX_CHUNK);
+            let check_chunk = |chunk: &mut Vec<(Vec<u8>, u64)>| -> Result<Option<String>> {
+                let found = check_index_chunk(store, prefix, name, chunk);
+                chunk.clear();
+                found
+            };
             store.scan_prefix(crate::store::layout::CF_AUDIT, &[prefix], |key, value| {
                 stored += 1;
                 // Index records are keys only: a value is something smuggled in.
@@ -353,29 +361,16 @@ impl Review {
                     ));
                     return Ok(false);
                 }
-                let bytes = log::read_entry_bytes(store, seq)?;
-                // The walk checked every entry decodes canonically; only its fields matter here.
-                let entry: Entry = match serde_json::from_slice(&bytes) {
-                    Ok(e) => e,
-                    Err(e) => {
-                        problem = Some(format!("audit entry {seq} is malformed: {e}"));
-                        return Ok(false);
-                    }
-                };
-                let implied = if prefix == log::INDEX_RATE_PREFIX {
-                    log::rate_key_of(&entry)
-                } else {
-                    fingerprint_key_of(&entry)
-                };
-                if implied.as_deref() != Some(key) {
-                    problem = Some(format!(
-                        "a {name} index record names entry {seq}, but that entry implies {}: index records were added, moved or changed",
-                        if implied.is_some() { "another key" } else { "no such record" }
-                    ));
-                    return Ok(false);
+                chunk.push((key.to_vec(), seq));
+                if chunk.len() == INDEX_CHUNK {
+                    problem = check_chunk(&mut chunk)?;
+                    return Ok(problem.is_none());
                 }
                 Ok(true)
             })?;
+            if problem.is_none() {
+                problem = check_chunk(&mut chunk)?;
+            }
             if problem.is_none() && stored != expected {
                 problem = Some(format!(
                     "the {name} index holds {stored} records but the entries imply {expected}: index records were {}",
@@ -443,6 +438,87 @@ impl Review {
             proof: proof.iter().map(hex::encode).collect(),
         })
     }
+}
+
+/// How many index keys are checked per batched read of their entries.
+const INDEX_CHUNK: usize = 4096;
+
+/// The fields of an entry that its index keys are made of (decoded without the rest).
+#[derive(Deserialize)]
+struct IndexedFields<'a> {
+    seq: u64,
+    time: Timestamp,
+    kind: EntryKind,
+    #[serde(default, borrow)]
+    agency: Option<std::borrow::Cow<'a, str>>,
+    #[serde(default, borrow)]
+    requester: Option<std::borrow::Cow<'a, str>>,
+    #[serde(default, borrow)]
+    fingerprint: Option<std::borrow::Cow<'a, str>>,
+}
+
+/// Checks a chunk of index keys `(key, seq)` of one index: reads the entries they name (one
+/// batched read, in sequence order) and requires each key to be the one its entry implies.
+fn check_index_chunk(
+    store: &crate::store::Store,
+    prefix: u8,
+    name: &str,
+    chunk: &mut [(Vec<u8>, u64)],
+) -> Result<Option<String>> {
+    chunk.sort_by_key(|(_, seq)| *seq);
+    let entry_keys: Vec<Vec<u8>> = chunk
+        .iter()
+        .map(|(_, seq)| log::entry_key(*seq).to_vec())
+        .collect();
+    let mut problem = None;
+    store.get_sorted(crate::store::layout::CF_AUDIT, &entry_keys, |i, bytes| {
+        if problem.is_some() {
+            return Ok(());
+        }
+        let (key, seq) = (&chunk[i].0, chunk[i].1);
+        let Some(bytes) = bytes else {
+            problem = Some(format!(
+                "a {name} index record names entry {seq}, which is missing"
+            ));
+            return Ok(());
+        };
+        // The walk checked that every entry decodes canonically; only these fields matter.
+        let fields: IndexedFields = match serde_json::from_slice(bytes) {
+            Ok(f) => f,
+            Err(e) => {
+                problem = Some(format!("audit entry {seq} is malformed: {e}"));
+                return Ok(());
+            }
+        };
+        let implied = if prefix == log::INDEX_RATE_PREFIX {
+            match (&fields.agency, &fields.requester) {
+                (Some(agency), Some(requester)) if fields.kind.is_request() => Some(
+                    log::rate_key(agency, requester, fields.time, fields.seq),
+                ),
+                _ => None,
+            }
+        } else if log::fingerprint_indexed(fields.kind) {
+            fields
+                .fingerprint
+                .as_deref()
+                .and_then(hash_hex)
+                .map(|fp| log::fingerprint_key(&fp, fields.seq))
+        } else {
+            None
+        };
+        if implied.as_deref() != Some(key.as_slice()) {
+            problem = Some(format!(
+                "a {name} index record names entry {seq}, but that entry implies {}: index records were added, moved or changed",
+                if implied.is_some() {
+                    "another key"
+                } else {
+                    "no such record"
+                }
+            ));
+        }
+        Ok(())
+    })?;
+    Ok(problem)
 }
 
 /// The reviewer-check index key an entry implies, if any.
