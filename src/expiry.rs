@@ -6,7 +6,7 @@
 //! 1. **Intent.** Record in the journal (`meta: expiry/<epoch>`) and in the audit log, in one
 //!    batch, the epoch's read count and the digests a verifier will look for: 32-byte windows
 //!    of its wrapped keys, of a sample of its sealed records and of their keys, spread over
-//!    the whole key range ([`crate::digests`]).
+//!    the whole key range (`src/digests.rs`).
 //! 2. **Destroy keys.** Delete the wrapped key record; forget the unwrapped keys.
 //! 3. **Remove data.** Drop the epoch's column family (its SST and blob files go with it).
 //!    No per-read deletes: the cost is O(1) in the epoch's reads.

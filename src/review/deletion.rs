@@ -3,7 +3,7 @@
 //!
 //! It trusts the audit log only for *what to look for*, never for the answer. Every entry
 //! that certifies a destruction carries digests of 32-byte windows of what it destroyed,
-//! recorded just before ([`crate::digests`]): deletion certificates (an expired epoch's
+//! recorded just before (`src/digests.rs`): deletion certificates (an expired epoch's
 //! wrapped keys, sampled records and their keys), released and expired holds (the case
 //! keys, sampled held reads), removed and expired hotlist entries (the sealed entry),
 //! shredded audit payload months (the month's key, sampled payloads) and key rotations

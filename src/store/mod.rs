@@ -105,7 +105,7 @@ pub struct Store {
 }
 
 /// A test hook: called with a named point, returns true to make the store misbehave there
-/// (see [`points`]).
+/// (see the `points` module).
 pub type FaultHook = Arc<dyn Fn(&str) -> bool + Send + Sync>;
 
 /// Named points of the store's test hook.
