@@ -24,7 +24,7 @@ use crate::keys::{
 use crate::plate::{Plate, Region};
 use crate::policy::Policy;
 use crate::seal::SealKey;
-use crate::store::header::{ClockMode, DB_DIR, Header};
+use crate::store::header::{ClockMode, DB_DIR, Header, KeyCheck};
 use crate::store::layout::{self, CF_KEYS, CF_META};
 use crate::store::lock::{StoreLock, lock_store};
 use crate::store::{Access, Durability, Store, StoreTuning};
@@ -111,6 +111,7 @@ pub(crate) struct OpenParams {
     pub durability: Durability,
     pub access: Access,
     pub fault_hook: Option<FaultHook>,
+    pub store_fault_hook: Option<FaultHook>,
 }
 
 impl Core {
@@ -119,11 +120,16 @@ impl Core {
         let header = Header::read(dir)?;
         let store_id = header.store_id_bytes()?;
         let generation = check_master_key(&header, master, &store_id)?;
+        // The header is plain JSON: its clock mode and epoch width count only if this key
+        // sealed them. An edited header is refused here, before RocksDB is opened.
+        let sealed = verify_header_mac(&header, master, generation)?;
         let lock = match params.access {
             Access::ReadWrite => Some(lock_store(dir)?),
             Access::ReadOnly => None,
         };
-        let store = Store::open(&dir.join(DB_DIR), params.tuning, params.access)?;
+        let mut store = Store::open(&dir.join(DB_DIR), params.tuning, params.access)?;
+        store.set_fault_hook(params.store_fault_hook.clone());
+        let binding = check_binding(&store, &header, sealed)?;
         let header = match params.access {
             Access::ReadWrite => {
                 let header = crate::keystore::recover(dir, &store, generation)?;
@@ -135,9 +141,55 @@ impl Core {
         let mut core = Core::assemble(dir, header, store, master, params.durability, lock)?;
         core.set_fault_hook(params.fault_hook);
         if params.access == Access::ReadWrite {
+            core.seal_header(master, generation, binding)?;
             core.record_rotation_if_pending()?;
         }
         Ok(core)
+    }
+
+    /// Completes the binding of a header made before headers were sealed: seals it with the
+    /// master key that opened it (the header is written first), then appends the
+    /// `header_bound` entry and its marker in one batch. A crash between the two leaves a
+    /// sealed header without its entry, which the next open appends. Trust on first use: an
+    /// edit made before this first sealing open cannot be told apart (docs/storage.md).
+    fn seal_header(&mut self, master: &MasterKey, generation: u32, binding: Binding) -> Result<()> {
+        match binding {
+            Binding::Bound => return Ok(()),
+            Binding::Unsealed => {
+                // Sealed on trust, but only on a log that is what its signed tree head says
+                // and that never bound a header (else the MAC was stripped).
+                let key = self.audit.verifying_key().ok_or(Error::ReadOnly)?;
+                if crate::audit::binding::scan_before_sealing(
+                    &self.store,
+                    self.audit.origin(),
+                    &key,
+                )? {
+                    return Err(stripped_mac());
+                }
+                let mut header = self.header.clone();
+                let check = seal_key_check(&header, master, generation)?;
+                for c in header.key_checks.iter_mut() {
+                    if c.generation == generation {
+                        *c = check.clone();
+                    }
+                }
+                header.write(&self.dir)?;
+                tracing::info!("sealed the header of a store made before header MACs");
+                self.header = header;
+            }
+            Binding::SealedWithoutEntry => {}
+        }
+        let entry = crate::audit::binding::bound_entry(&self.header);
+        self.audit.append_with(
+            &self.store,
+            self.clock.now(),
+            vec![crate::audit::log::Pending::plain(entry)],
+            |batch, seqs| {
+                let seq = seqs.first().copied().unwrap_or(0);
+                batch.put(CF_META, layout::META_HEADER_BOUND, &seq.to_be_bytes())
+            },
+        )?;
+        Ok(())
     }
 
     /// Builds the state around an opened database (used by open and create).
@@ -402,11 +454,25 @@ impl Core {
         let mut entry =
             crate::audit::entry::Entry::new(crate::audit::entry::EntryKind::KeyRotation);
         entry.generation = Some(generation);
+        // The old wrappings the rotation purged, for the deletion verifier (absent after a
+        // rotation committed by an older build).
+        if let Some(b) = self
+            .store
+            .get(CF_META, crate::keystore::META_ROTATION_DIGESTS)?
+        {
+            entry.deletion =
+                Some(serde_json::from_slice(&b).map_err(|e| {
+                    Error::Damaged(format!("the rotation's deletion digests: {e}"))
+                })?);
+        }
         self.audit.append_with(
             &self.store,
             self.clock.now(),
             vec![crate::audit::log::Pending::plain(entry)],
-            |batch, _| batch.delete(CF_META, crate::keystore::META_AUDIT_PENDING),
+            |batch, _| {
+                batch.delete(CF_META, crate::keystore::META_AUDIT_PENDING)?;
+                batch.delete(CF_META, crate::keystore::META_ROTATION_DIGESTS)
+            },
         )?;
         Ok(())
     }
@@ -527,6 +593,106 @@ pub(crate) fn payload_key_label(month: &str) -> String {
 /// The month (`YYYY-MM`, UTC) of an instant.
 pub(crate) fn month_of(t: Timestamp) -> String {
     t.to_rfc3339().chars().take(7).collect()
+}
+
+/// What a keyed open found of the header's binding.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Binding {
+    /// Sealed by the key and bound by the log: nothing to do.
+    Bound,
+    /// An old store's header: no MAC, no binding entry; sealed at this (read-write) open.
+    Unsealed,
+    /// Sealed, but the `header_bound` entry was never appended (a crash in between).
+    SealedWithoutEntry,
+}
+
+/// Checks the header against the audit log, given whether its MAC verified (`sealed`). A
+/// header that lost its MAC while the log binds it (or ever bound it) is damage: someone
+/// stripped the MAC to edit the fields it covered.
+pub(crate) fn check_binding(store: &Store, header: &Header, sealed: bool) -> Result<Binding> {
+    use crate::audit::binding::{HeaderBinding, check};
+    match check(store, header)? {
+        HeaderBinding::Entry(_) if sealed => Ok(Binding::Bound),
+        HeaderBinding::Entry(_) => Err(stripped_mac()),
+        HeaderBinding::Unbound if sealed => Ok(Binding::SealedWithoutEntry),
+        // Whether a header_bound entry exists is decided, with the whole log checked
+        // against its signed tree head, before sealing (`Core::seal_header`).
+        HeaderBinding::Unbound => Ok(Binding::Unsealed),
+        // The MAC vouches for the header; the damaged log is `audit verify`'s to report.
+        HeaderBinding::LogUnreadable(_) if sealed => Ok(Binding::Bound),
+        HeaderBinding::LogUnreadable(why) => Err(Error::Damaged(format!(
+            "the header is not sealed and the audit log cannot vouch for it: {why}"
+        ))),
+    }
+}
+
+fn stripped_mac() -> Error {
+    Error::Damaged(
+        "the header (platevault.json) lost its MAC although the audit log binds it: it was edited"
+            .into(),
+    )
+}
+
+/// A key check for generation `generation` of `master`, with its MAC over `header`.
+pub(crate) fn seal_key_check(
+    header: &Header,
+    master: &MasterKey,
+    generation: u32,
+) -> Result<KeyCheck> {
+    let mut check = KeyCheck {
+        generation,
+        kcv: hex::encode(master.key_check(&header.store_id_bytes()?)),
+        mac: None,
+    };
+    check.mac = Some(hex::encode(master.header_mac(&header.mac_message(&check))));
+    Ok(check)
+}
+
+/// Checks the MAC of the key check of `generation` under `master`: Ok(true) when it matches,
+/// Ok(false) when that key check has none (a header written before MACs existed), and
+/// [`Error::Damaged`] when it does not match (a field was edited).
+pub(crate) fn verify_header_mac(
+    header: &Header,
+    master: &MasterKey,
+    generation: u32,
+) -> Result<bool> {
+    let Some(check) = header
+        .key_checks
+        .iter()
+        .find(|c| c.generation == generation)
+    else {
+        return Err(Error::Damaged(format!(
+            "the header has no key check of generation {generation}"
+        )));
+    };
+    let Some(mac) = &check.mac else {
+        return Ok(false);
+    };
+    let mut stored = [0u8; 32];
+    if hex::decode_to_slice(mac, &mut stored).is_err() {
+        return Err(Error::Damaged(
+            "a MAC in the header is not 64 hex digits".into(),
+        ));
+    }
+    if !ct_eq(&stored, &master.header_mac(&header.mac_message(check))) {
+        return Err(Error::Damaged(format!(
+            "the header (platevault.json) was changed after the master key sealed it: its format, store id, creation time, clock mode (now {}) or epoch width (now {}) is not what was sealed",
+            header.clock.as_str(),
+            header.epoch_width
+        )));
+    }
+    Ok(true)
+}
+
+/// Reads the header of the store at `dir` and checks it with `master` without opening the
+/// database: the key must match a key check and that key check's MAC must verify. Returns
+/// the header and whether it was sealed (false: an old store's header, sealed by the next
+/// read-write open).
+pub(crate) fn read_verified_header(dir: &Path, master: &MasterKey) -> Result<(Header, bool)> {
+    let header = Header::read(dir)?;
+    let generation = check_master_key(&header, master, &header.store_id_bytes()?)?;
+    let sealed = verify_header_mac(&header, master, generation)?;
+    Ok((header, sealed))
 }
 
 /// Refuses a master key whose key-check value is not in the header.

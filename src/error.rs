@@ -71,6 +71,18 @@ pub enum Error {
         /// The underlying error.
         source: std::io::Error,
     },
+    /// Deleted data was to be purged from the files, but files that held it are still there
+    /// after the flush or forced compaction: nothing was certified. The purge mark stays
+    /// and the purge is retried at the next open.
+    #[error(
+        "the purge of {what} is not confirmed: {files:?} still exist after the forced flush or compaction; nothing was certified, and the purge is retried at the next open"
+    )]
+    PurgeUnconfirmed {
+        /// The column family (or the write-ahead log) being purged.
+        what: String,
+        /// The files (names relative to the database directory) that remain.
+        files: Vec<String>,
+    },
     /// A bug or an impossible state; please report it.
     #[error("internal error: {0}")]
     Internal(String),

@@ -5,14 +5,16 @@
 //!
 //! 1. **Intent.** Record in the journal (`meta: expiry/<epoch>`) and in the audit log, in one
 //!    batch, the epoch's read count and the digests a verifier will look for: 32-byte windows
-//!    of its wrapped keys, of a sample of its sealed records and of their keys.
+//!    of its wrapped keys, of a sample of its sealed records and of their keys, spread over
+//!    the whole key range (`src/digests.rs`).
 //! 2. **Destroy keys.** Delete the wrapped key record; forget the unwrapped keys.
 //! 3. **Remove data.** Drop the epoch's column family (its SST and blob files go with it).
 //!    No per-read deletes: the cost is O(1) in the epoch's reads.
 //! 4. **Purge.** Flush every column family, so RocksDB deletes the write-ahead logs that
 //!    still hold the epoch's records or its key; force a bottommost compaction of the keys
-//!    column family, so the deleted key leaves its SST files; check with `live_files()` that
-//!    no SST of the epoch remains.
+//!    column family, so the deleted key leaves its SST files; confirm from the live file list
+//!    and the directory that the files which held the key, the retired logs and every SST of
+//!    the epoch are gone (else an error, and no certificate: the next run retries).
 //! 5. **Certificate.** Append the deletion certificate (epoch, reads, time, digests) and
 //!    clear the journal, in one batch.
 //!
@@ -32,10 +34,7 @@ use crate::ingest::read_count;
 use crate::keys::LABEL_AUDIT_PAYLOAD;
 use crate::store::layout::{self, CF_KEYS, CF_META};
 
-/// Length of the byte windows whose digests a deletion certificate records.
-pub const DIGEST_WINDOW: usize = 32;
-/// How many sealed records of an epoch a certificate samples.
-pub const SAMPLED_RECORDS: usize = 8;
+pub use crate::digests::{DIGEST_WINDOW, SAMPLED_RECORDS};
 
 /// What an expiry run did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -232,11 +231,13 @@ fn shred_payloads(core: &Core, now: Timestamp) -> Result<Vec<String>> {
             continue;
         }
         let (first, last) = (first_seq_at(core, start)?, first_seq_at(core, end)?);
+        let label = crate::core::payload_key_label(&month);
         let mut entry = Entry::new(EntryKind::PayloadShred);
         entry.note = Some(month.clone());
         entry.from = Some(start);
         entry.to = Some(end);
-        let label = crate::core::payload_key_label(&month);
+        // What a verifier will look for: the month's wrapped key and sampled payloads.
+        entry.deletion = Some(crate::digests::payload_month(core, &label, first, last)?);
         let _key_writes = core
             .key_writes
             .read()
@@ -313,7 +314,7 @@ fn expire_epoch(core: &Core, epoch: Epoch, now: Timestamp) -> Result<(u64, u64)>
         None => {
             // 1. Intent: count, digests, audit entry and journal in one batch.
             let reads = read_count(core, &name)?;
-            let digests = collect_digests(core, &cf, &key_label)?;
+            let digests = crate::digests::epoch(core, &cf, &key_label)?;
             let mut entry = Entry::new(EntryKind::ExpiryIntent);
             entry.epoch = Some(name.clone());
             entry.results = Some(reads);
@@ -416,43 +417,4 @@ fn expire_epoch(core: &Core, epoch: Epoch, now: Timestamp) -> Result<(u64, u64)>
         |batch, _| batch.delete(CF_META, &journal_key(&name)),
     )?;
     Ok((journal.reads, seqs.first().copied().unwrap_or(0)))
-}
-
-/// The digests a verifier will look for once the epoch is gone: windows of the wrapped key,
-/// and of a sample of sealed records and their keys. Reads at most [`SAMPLED_RECORDS`]
-/// records: O(1) in the epoch's size.
-fn collect_digests(core: &Core, cf: &str, key_label: &str) -> Result<DeletionDigests> {
-    let mut windows: Vec<Vec<u8>> = Vec::new();
-    if let Some(wrapped) = core.store.get(CF_KEYS, key_label.as_bytes())? {
-        windows.extend(windows_of(&wrapped));
-    }
-    if core.store.has_cf(cf) {
-        // A sample of records (value and key) and of images, each kind on its own: image
-        // keys sort first and must not crowd the records out.
-        for (prefix, wanted) in [(b"R", SAMPLED_RECORDS), (b"I", SAMPLED_RECORDS / 2)] {
-            let mut n = 0;
-            core.store.scan_prefix(cf, prefix, |k, v| {
-                windows.extend(windows_of(v));
-                if k.len() > DIGEST_WINDOW {
-                    windows.push(k[k.len() - DIGEST_WINDOW..].to_vec());
-                }
-                n += 1;
-                Ok(n < wanted)
-            })?;
-        }
-    }
-    Ok(DeletionDigests::from_windows(DIGEST_WINDOW, &windows))
-}
-
-/// Up to two windows of a sealed value's ciphertext (after its format byte and nonce).
-fn windows_of(sealed: &[u8]) -> Vec<Vec<u8>> {
-    let start = 1 + crate::seal::NONCE_LEN;
-    let mut out = Vec::new();
-    for i in 0..2 {
-        let a = start + i * DIGEST_WINDOW;
-        if let Some(w) = sealed.get(a..a + DIGEST_WINDOW) {
-            out.push(w.to_vec());
-        }
-    }
-    out
 }

@@ -685,6 +685,8 @@ pub(crate) fn release(
         .key_writes
         .read()
         .map_err(|_| Error::Internal("key lock poisoned".into()))?;
+    // What a verifier will look for once the keys and copies are gone.
+    entry.deletion = Some(crate::digests::hold(core, &key_label(&cid), &prefix)?);
     core.audit()?.append_with(
         &core.store,
         core.clock.now(),

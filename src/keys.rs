@@ -3,6 +3,7 @@
 //! ```text
 //!  master key (256 bits, held by the embedding application, never stored)
 //!   ├─ key-check value  = BLAKE3-keyed(derive(master, "key check"), store id)  → header file
+//!   ├─ header MAC       = BLAKE3-keyed(derive(master, "header MAC"), behaviour fields) → header
 //!   └─ key-encryption key = derive(master, "key encryption")  (AES-256-GCM)
 //!        ├─ epoch keys (one pair per epoch: a BLAKE3 hash key and an AES-256-GCM data key)
 //!        ├─ audit fingerprint key, checkpoint signing key (Ed25519), hotlist key
@@ -26,6 +27,8 @@ use crate::seal::{Binding, HashKey, SealError, SealKey, os_random};
 const KEK_CONTEXT: &str = "platevault 2026-11 key-encryption key";
 /// Derivation context for the key-check value.
 const KCV_CONTEXT: &str = "platevault 2026-11 key-check value";
+/// Derivation context for the MAC of the header's behaviour fields.
+const HEADER_MAC_CONTEXT: &str = "platevault 2026-12 header MAC";
 
 /// Label of the long-lived key that fingerprints plates in the audit log.
 pub const LABEL_AUDIT_FINGERPRINT: &str = "audit/fingerprint";
@@ -132,6 +135,16 @@ impl MasterKey {
     pub fn key_check(&self, store_id: &[u8; 16]) -> [u8; 32] {
         let mut k = blake3::derive_key(KCV_CONTEXT, &self.0);
         let out = *blake3::keyed_hash(&k, store_id).as_bytes();
+        k.zeroize();
+        out
+    }
+
+    /// The MAC of the header bytes `message` ([`crate::store::header::Header::mac_message`]):
+    /// binds the clock mode, epoch width and the other behaviour fields to this key, so
+    /// an edit of the plain-JSON header is refused at open.
+    pub fn header_mac(&self, message: &[u8]) -> [u8; 32] {
+        let mut k = blake3::derive_key(HEADER_MAC_CONTEXT, &self.0);
+        let out = *blake3::keyed_hash(&k, message).as_bytes();
         k.zeroize();
         out
     }

@@ -17,6 +17,9 @@ use crate::store::{Durability, Store};
 pub(crate) const META_GENERATION: &[u8] = b"key_generation";
 pub(crate) const META_ROTATION: &[u8] = b"rotation";
 pub(crate) const META_AUDIT_PENDING: &[u8] = b"rotation_audit_pending";
+/// Digests (JSON `DeletionDigests`) of a sample of the wrappings a committed rotation
+/// replaced, for its `key_rotation` entry (written with the commit, cleared with the entry).
+pub(crate) const META_ROTATION_DIGESTS: &[u8] = b"rotation_digests";
 pub(crate) const NEXT: &str = "next/";
 
 /// An unfinished rotation, from one generation to the next.
@@ -65,7 +68,18 @@ pub(crate) fn wrapped_keys(store: &Store, prefix: &str) -> Result<Vec<(String, V
 /// Step 3: the prepared copies replace the old wrappings, atomically.
 pub(crate) fn commit(store: &Store, to: u32) -> Result<()> {
     let prepared = wrapped_keys(store, NEXT)?;
+    // The wrappings about to be replaced, sampled for the deletion verifier: once the purge
+    // is done, none may remain in any file.
+    let renewed: std::collections::HashSet<&str> =
+        prepared.iter().map(|(n, _)| &n[NEXT.len()..]).collect();
+    let replaced: Vec<(String, Vec<u8>)> = wrapped_keys(store, "")?
+        .into_iter()
+        .filter(|(label, _)| renewed.contains(label.as_str()))
+        .collect();
+    let digests = serde_json::to_vec(&crate::digests::rotation(&replaced)?)
+        .map_err(|e| Error::Internal(format!("cannot encode rotation digests: {e}")))?;
     let mut batch = store.batch();
+    batch.put(CF_META, META_ROTATION_DIGESTS, &digests)?;
     for (next_label, value) in &prepared {
         let label = &next_label[NEXT.len()..];
         batch.put(CF_KEYS, label.as_bytes(), value)?;

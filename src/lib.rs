@@ -17,7 +17,8 @@
 //!   (the policy decision and its durable audit entry), [`search`], `lookup` (per-epoch
 //!   exact-plate read; crate-private), [`hold`], [`hotlist`], [`expiry`], [`rotation`],
 //!   [`review_check`], [`review`] (read-only verification), [`simulate`] (synthetic city
-//!   traffic); they share the open store's state in `core`, and `keystore` keeps the
+//!   traffic); they share the open store's state in `core`, `digests` samples what a
+//!   destruction destroys for the deletion verifier, and `keystore` keeps the
 //!   rotation state of the wrapped keys; [`retention_sim`] drives whole stores through
 //!   [`vault`] to compare retention policies, so it sits with the faces;
 //! - rules and records: [`policy`] (who may search for what), [`audit`] (the Merkle log,
@@ -36,6 +37,7 @@
 pub mod async_api;
 pub mod audit;
 mod core;
+mod digests;
 pub mod epoch;
 mod error;
 pub mod expiry;

@@ -22,7 +22,7 @@ use crate::error::{Error, Result};
 use crate::keys::MasterKey;
 use crate::keystore::{self, META_ROTATION, NEXT, commit, generation, retire_old, wrapped_keys};
 use crate::store::Durability;
-use crate::store::header::{Header, KeyCheck};
+use crate::store::header::Header;
 use crate::store::layout::{CF_KEYS, CF_META};
 
 /// Named points where tests inject a crash.
@@ -50,9 +50,17 @@ pub(crate) fn rotate(core: &Core, new_master: &MasterKey) -> Result<RotationRepo
         .map_err(|_| Error::Internal("key lock poisoned".into()))?;
     let store = &core.store;
     let mut header = Header::read(&core.dir)?;
+    // The new key's MAC will seal whatever the header says now: it must still say what the
+    // open verified, or an edit made since would be laundered into a valid seal.
+    if !header.same_behaviour(&core.header) {
+        return Err(Error::Damaged(
+            "the header (platevault.json) was changed while the store was open; the rotation was not started".into(),
+        ));
+    }
     let from = generation(store)?;
     let to = from + 1;
-    let new_kcv = hex::encode(new_master.key_check(&core.store_id));
+    let new_check = crate::core::seal_key_check(&header, new_master, to)?;
+    let new_kcv = new_check.kcv.clone();
     if header.key_checks.iter().any(|c| c.kcv == new_kcv)
         || header.retired_key_checks.iter().any(|c| c.kcv == new_kcv)
     {
@@ -79,10 +87,7 @@ pub(crate) fn rotate(core: &Core, new_master: &MasterKey) -> Result<RotationRepo
 
     // 2. Both keys open the store.
     header.key_checks.retain(|c| c.generation == from);
-    header.key_checks.push(KeyCheck {
-        generation: to,
-        kcv: new_kcv,
-    });
+    header.key_checks.push(new_check);
     header.write(&core.dir)?;
     core.fault(points::AFTER_HEADER_BOTH)?;
 

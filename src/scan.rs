@@ -2,7 +2,9 @@
 //!
 //! This is how a reviewer checks a store without trusting it: not by asking RocksDB what it
 //! holds, but by reading every byte of every file (SST, blob, WAL, MANIFEST, info logs, the
-//! header) and reporting where a needle occurs. Files are read in chunks with an overlap of
+//! header) and reporting where a needle occurs. Symbolic links are followed, with loop
+//! protection, and listed ([`walk`]): a `db` that is a link to a folder elsewhere is scanned
+//! where it leads. Files are read in chunks with an overlap of
 //! the longest needle, so memory stays flat whatever a file's size; all needles are searched
 //! in one pass (Aho-Corasick).
 
@@ -37,27 +39,152 @@ pub struct Finding {
     pub kind: String,
 }
 
-/// Every regular file under `dir`, recursively, in a stable order.
-pub fn files_under(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for entry in std::fs::read_dir(&d)? {
-            let entry = entry?;
-            let ty = entry.file_type()?;
-            if ty.is_dir() {
-                stack.push(entry.path());
-            } else if ty.is_file() {
-                out.push(entry.path());
+/// A symbolic link met under a scanned directory, and what the walk did with it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Symlink {
+    /// The link, relative to the scanned directory.
+    pub path: PathBuf,
+    /// Where it leads (resolved, absolute); `None` when it leads nowhere.
+    pub target: Option<PathBuf>,
+    /// True when what it leads to was scanned through it.
+    pub followed: bool,
+    /// Why it was not followed, when it was not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// The files of a directory tree, found with symbolic links followed.
+///
+/// The policy is to follow: a link (the `db` directory itself, a file, a subdirectory) leads
+/// to bytes the store reads, or that someone placed there, so they are scanned like the
+/// rest, and every link is listed ([`Tree::symlinks`]) so a reviewer sees where the bytes
+/// came from. Each directory is entered and each file scanned once, however many paths lead
+/// to it (identity by device and inode): a link loop ends the walk of that branch.
+#[derive(Clone, Debug, Default)]
+pub struct Tree {
+    /// Every regular file: its path and its path relative to the scanned directory (through
+    /// the links that led to it), sorted by the latter.
+    pub files: Vec<(PathBuf, PathBuf)>,
+    /// Every symbolic link met, in walk order.
+    pub symlinks: Vec<Symlink>,
+    /// Entries that are neither regular files nor directories (sockets, pipes, devices),
+    /// relative paths; not scanned.
+    pub skipped: Vec<PathBuf>,
+}
+
+/// The identity of a file or directory, whatever path leads to it.
+#[cfg(unix)]
+fn identity(meta: &std::fs::Metadata) -> (u64, u64) {
+    use std::os::unix::fs::MetadataExt;
+    (meta.dev(), meta.ino())
+}
+
+/// The identity of a file or directory, whatever path leads to it.
+#[cfg(not(unix))]
+fn identity(meta: &std::fs::Metadata) -> (u64, u64) {
+    // No inode numbers: fall back on size and time, good enough to stop a loop.
+    let t = meta
+        .modified()
+        .ok()
+        .and_then(|m| m.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_nanos() as u64);
+    (meta.len(), t)
+}
+
+/// Walks `dir` recursively, following symbolic links; see [`Tree`].
+pub fn walk(dir: &Path) -> std::io::Result<Tree> {
+    use std::collections::HashSet;
+    let mut tree = Tree::default();
+    let mut dirs_seen: HashSet<(u64, u64)> = HashSet::new();
+    let mut files_seen: HashSet<(u64, u64)> = HashSet::new();
+    dirs_seen.insert(identity(&std::fs::metadata(dir)?));
+    let mut stack = vec![(dir.to_path_buf(), PathBuf::new())];
+    while let Some((d, rel)) = stack.pop() {
+        let mut entries = match std::fs::read_dir(&d) {
+            Ok(it) => it.collect::<std::io::Result<Vec<_>>>()?,
+            // A directory removed while walking (RocksDB's own temporary ones) is no finding.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(e),
+        };
+        entries.sort_by_key(|e| std::cmp::Reverse(e.file_name()));
+        for entry in entries {
+            let path = entry.path();
+            let rel_path = rel.join(entry.file_name());
+            let link = entry.file_type()?.is_symlink();
+            // Metadata of what the entry leads to (links followed).
+            let meta = match std::fs::metadata(&path) {
+                Ok(m) => m,
+                Err(e) if link && e.kind() != std::io::ErrorKind::PermissionDenied => {
+                    tree.symlinks.push(Symlink {
+                        path: rel_path,
+                        target: None,
+                        followed: false,
+                        note: Some(format!("leads nowhere: {e}")),
+                    });
+                    continue;
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(e),
+            };
+            let target = || std::fs::canonicalize(&path).ok();
+            if meta.is_dir() {
+                let first = dirs_seen.insert(identity(&meta));
+                if link {
+                    tree.symlinks.push(Symlink {
+                        path: rel_path.clone(),
+                        target: target(),
+                        followed: first,
+                        note: (!first).then(|| {
+                            "a directory already scanned (a loop, or a second path to it)".into()
+                        }),
+                    });
+                }
+                if first {
+                    stack.push((path, rel_path));
+                }
+            } else if meta.is_file() {
+                let first = files_seen.insert(identity(&meta));
+                if link {
+                    tree.symlinks.push(Symlink {
+                        path: rel_path.clone(),
+                        target: target(),
+                        followed: first,
+                        note: (!first).then(|| "a file already scanned under another path".into()),
+                    });
+                }
+                if first {
+                    tree.files.push((path, rel_path));
+                }
+            } else {
+                if link {
+                    tree.symlinks.push(Symlink {
+                        path: rel_path.clone(),
+                        target: target(),
+                        followed: false,
+                        note: Some("not a regular file or directory".into()),
+                    });
+                }
+                tree.skipped.push(rel_path);
             }
         }
     }
-    out.sort();
-    Ok(out)
+    tree.files.sort_by(|a, b| a.1.cmp(&b.1));
+    Ok(tree)
+}
+
+/// Every regular file under `dir`, recursively (symbolic links followed, each file once),
+/// in a stable order.
+pub fn files_under(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    Ok(walk(dir)?.files.into_iter().map(|(p, _)| p).collect())
 }
 
 /// Scans every file under `dir` for every needle; returns every occurrence.
 pub fn scan_dir(dir: &Path, needles: &[Needle]) -> std::io::Result<Vec<Finding>> {
+    scan_tree(&walk(dir)?, needles)
+}
+
+/// Scans every file of a walked tree for every needle; returns every occurrence.
+pub fn scan_tree(tree: &Tree, needles: &[Needle]) -> std::io::Result<Vec<Finding>> {
     let needles: Vec<&Needle> = needles.iter().filter(|n| !n.bytes.is_empty()).collect();
     if needles.is_empty() {
         return Ok(Vec::new());
@@ -66,9 +193,8 @@ pub fn scan_dir(dir: &Path, needles: &[Needle]) -> std::io::Result<Vec<Finding>>
         .map_err(|e| std::io::Error::other(e.to_string()))?;
     let longest = needles.iter().map(|n| n.bytes.len()).max().unwrap_or(1);
     let mut findings = Vec::new();
-    for path in files_under(dir)? {
-        let rel = path.strip_prefix(dir).unwrap_or(&path).to_path_buf();
-        scan_file(&path, &rel, &ac, &needles, longest, &mut findings)?;
+    for (path, rel) in &tree.files {
+        scan_file(path, rel, &ac, &needles, longest, &mut findings)?;
     }
     Ok(findings)
 }
@@ -150,14 +276,19 @@ impl WindowSet {
 /// Slides a window over every byte of every file under `dir` and reports each window whose
 /// BLAKE3 digest is in `set`.
 pub fn scan_dir_windows(dir: &Path, set: &WindowSet) -> std::io::Result<Vec<Finding>> {
+    scan_tree_windows(&walk(dir)?, set)
+}
+
+/// Slides a window over every byte of every file of a walked tree and reports each window
+/// whose BLAKE3 digest is in `set`.
+pub fn scan_tree_windows(tree: &Tree, set: &WindowSet) -> std::io::Result<Vec<Finding>> {
     let mut findings = Vec::new();
     if set.is_empty() {
         return Ok(findings);
     }
     let w = set.window();
-    for path in files_under(dir)? {
-        let rel = path.strip_prefix(dir).unwrap_or(&path).to_path_buf();
-        for_each_chunk(&path, w - 1, |base, buf, carried| {
+    for (path, rel) in &tree.files {
+        for_each_chunk(path, w - 1, |base, buf, carried| {
             if buf.len() < w {
                 return;
             }

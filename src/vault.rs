@@ -31,7 +31,7 @@ use crate::review_check::{self, ReviewerOutcome};
 use crate::rotation::{self, RotationReport};
 use crate::seal::os_random;
 use crate::search::{self, SearchOutcome, SearchRequest};
-use crate::store::header::{ClockMode, DB_DIR, FORMAT, Header, KeyCheck};
+use crate::store::header::{ClockMode, DB_DIR, FORMAT, Header};
 use crate::store::layout::{self, CF_KEYS, CF_META};
 use crate::store::lock::lock_store;
 use crate::store::{Access, Durability, Store, StoreTuning};
@@ -43,6 +43,7 @@ pub struct VaultOptions {
     durability: Durability,
     simulated_start: Option<Timestamp>,
     fault_hook: Option<FaultHook>,
+    store_fault_hook: Option<FaultHook>,
 }
 
 impl std::fmt::Debug for VaultOptions {
@@ -89,12 +90,23 @@ impl VaultOptions {
         self
     }
 
+    /// Testing aid: `hook(point)` is called at the store's own points; returning true for
+    /// `store:compaction-dropped:<family>` makes a forced compaction of that family not
+    /// happen, as one whose error RocksDB reported and the `rocksdb` crate dropped would
+    /// (the purge must then refuse to confirm it).
+    #[doc(hidden)]
+    pub fn store_fault_hook(mut self, hook: FaultHook) -> Self {
+        self.store_fault_hook = Some(hook);
+        self
+    }
+
     fn params(&self, access: Access) -> OpenParams {
         OpenParams {
             tuning: self.tuning,
             durability: self.durability,
             access,
             fault_hook: self.fault_hook.clone(),
+            store_fault_hook: self.store_fault_hook.clone(),
         }
     }
 }
@@ -150,6 +162,16 @@ impl Vault {
                 Err(e)
             }
         }
+    }
+
+    /// Reads the header of the store in `dir` and checks it with `master`, without opening
+    /// the database: a wrong key is [`Error::WrongMasterKey`] (or [`Error::KeyRotatedOut`]),
+    /// a header whose clock mode, epoch width or other sealed field was edited is
+    /// [`Error::Damaged`]. The header of a store made before headers were sealed is returned
+    /// as it is (the next [`Vault::open`] seals it). Use it to decide what the header
+    /// decides (whether `--now` is acceptable) before opening.
+    pub fn verified_header(dir: &Path, master: &MasterKey) -> Result<Header> {
+        Ok(crate::core::read_verified_header(dir, master)?.0)
     }
 
     /// Opens the store in `dir`. A wrong master key is refused before anything is written.
@@ -456,20 +478,20 @@ fn create_inner(
         Some(t) => (ClockMode::Simulated, t),
         None => (ClockMode::System, Timestamp::now_system()),
     };
-    let header = Header {
+    let mut header = Header {
         format: FORMAT.to_string(),
         store_id: hex::encode(store_id),
         created_at,
         clock,
         epoch_width: policy.epoch_width().span(),
-        key_checks: vec![KeyCheck {
-            generation: 1,
-            kcv: hex::encode(master.key_check(&store_id)),
-        }],
+        key_checks: Vec::new(),
         retired_key_checks: Vec::new(),
     };
+    // Sealed by the master key, and bound to the log by the store_created entry below.
+    header.key_checks = vec![crate::core::seal_key_check(&header, master, 1)?];
     let lock = lock_store(dir)?;
-    let store = Store::create(&dir.join(DB_DIR), options.tuning)?;
+    let mut store = Store::create(&dir.join(DB_DIR), options.tuning)?;
+    store.set_fault_hook(options.store_fault_hook.clone());
     let kek = master.key_encryption_key(store_id);
     let mut batch = store.batch();
     batch.put(CF_META, layout::META_POLICY, policy.to_toml().as_bytes())?;
@@ -500,6 +522,7 @@ fn create_inner(
     entry.policy_new = Some(hex::encode(policy.hash()));
     entry.policy_version = Some(policy.version());
     entry.agency = Some(policy.agency().to_string());
+    crate::audit::binding::stamp(&mut entry, &header);
     core.audit()?
         .append(&core.store, created_at, Pending::plain(entry))?;
     // The header is written last: a directory without one is not a store.

@@ -14,7 +14,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::epoch::Timestamp;
+use crate::epoch::{Span, Timestamp};
 
 /// The version of the entry encoding.
 pub const ENTRY_VERSION: u8 = 1;
@@ -69,6 +69,10 @@ pub enum EntryKind {
     /// A request to remove a hotlist entry: its decision, written before anything is
     /// destroyed.
     HotlistRemoveRequest,
+    /// A store made before the header was sealed had its header bound to the log at its
+    /// first read-write open: `clock`, `epoch_width` and `header` as `store_created` records
+    /// them in newer stores.
+    HeaderBound,
 }
 
 impl EntryKind {
@@ -96,6 +100,7 @@ impl EntryKind {
             EntryKind::AlertsResult => "alerts_result",
             EntryKind::HoldReleaseRequest => "hold_release_request",
             EntryKind::HotlistRemoveRequest => "hotlist_remove_request",
+            EntryKind::HeaderBound => "header_bound",
         }
     }
 
@@ -263,6 +268,16 @@ pub struct Entry {
     /// On a `search_result` or `alerts_result`: how many of `results` came from legal holds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub held: Option<u64>,
+    /// The store's clock mode, `system` or `simulated` (`store_created`, `header_bound`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clock: Option<String>,
+    /// The store's epoch width, fixed at creation (`store_created`, `header_bound`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub epoch_width: Option<Span>,
+    /// The digest (hex) of the header's behaviour fields
+    /// (`Header::binding_digest`; `store_created`, `header_bound`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub header: Option<String>,
     /// Free words for anything else worth recording (never plate text).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
@@ -311,6 +326,9 @@ impl Entry {
             generation: None,
             held_from: None,
             held: None,
+            clock: None,
+            epoch_width: None,
+            header: None,
             note: None,
         }
     }

@@ -86,10 +86,15 @@ pub fn rate_key_of(entry: &Entry) -> Option<Vec<u8>> {
     let (Some(agency), Some(requester)) = (&entry.agency, &entry.requester) else {
         return None;
     };
+    Some(rate_key(agency, requester, entry.time, entry.seq))
+}
+
+/// The rate-limit index key of a request by `agency` and `requester` at `time`, entry `seq`.
+pub fn rate_key(agency: &str, requester: &str, time: Timestamp, seq: u64) -> Vec<u8> {
     let mut k = rate_prefix(agency, requester);
-    k.extend_from_slice(&entry.time.as_micros().to_be_bytes());
-    k.extend_from_slice(&entry.seq.to_be_bytes());
-    Some(k)
+    k.extend_from_slice(&time.as_micros().to_be_bytes());
+    k.extend_from_slice(&seq.to_be_bytes());
+    k
 }
 
 /// The reviewer-check index key of an entry's plate fingerprint.
@@ -108,15 +113,27 @@ pub fn fingerprint_indexed(kind: crate::audit::entry::EntryKind) -> bool {
     )
 }
 
-/// Calls `f` for every key of the rate-limit and fingerprint indexes.
-pub fn for_each_index_key(store: &Store, mut f: impl FnMut(&[u8])) -> Result<()> {
-    for prefix in [[PFX_RATE], [PFX_FINGERPRINT]] {
-        store.scan_prefix(CF_AUDIT, &prefix, |k, _| {
-            f(k);
-            Ok(true)
-        })?;
-    }
-    Ok(())
+/// First byte of the rate-limit index keys.
+pub const INDEX_RATE_PREFIX: u8 = PFX_RATE;
+/// First byte of the reviewer-check (fingerprint) index keys.
+pub const INDEX_FINGERPRINT_PREFIX: u8 = PFX_FINGERPRINT;
+
+/// The sequence number an index key (`r` or `f`) names, if the key is well formed: an `r`
+/// key is `r, u16 len, agency, u16 len, requester, time BE8, seq BE8`, an `f` key is
+/// `f, fingerprint 32B, seq BE8`.
+pub fn index_key_seq(key: &[u8]) -> Option<u64> {
+    let tail = match *key.first()? {
+        PFX_RATE => {
+            let agency = u16::from_be_bytes(key.get(1..3)?.try_into().ok()?) as usize;
+            let at = 3 + agency;
+            let requester = u16::from_be_bytes(key.get(at..at + 2)?.try_into().ok()?) as usize;
+            let rest = key.get(at + 2 + requester..)?;
+            (rest.len() == 16).then_some(&rest[8..])?
+        }
+        PFX_FINGERPRINT if key.len() == 41 => &key[33..],
+        _ => return None,
+    };
+    Some(u64::from_be_bytes(tail.try_into().ok()?))
 }
 
 /// The stored sealed payload of an entry, if it still exists.
@@ -273,6 +290,11 @@ impl AuditLog {
     /// The checkpoint origin (also the signer's key name).
     pub fn origin(&self) -> &str {
         &self.origin
+    }
+
+    /// The public key of the tree-head signer (None for a read-only log).
+    pub fn verifying_key(&self) -> Option<ed25519_dalek::VerifyingKey> {
+        self.keys.as_ref().map(|k| k.signing.verifying_key())
     }
 
     /// The time of the last entry (None for an empty log).

@@ -5,8 +5,10 @@
 //! - [`checkpoint`]: signed tree heads in the C2SP `tlog-checkpoint` signed-note format;
 //! - [`entry`]: what an entry records and its canonical bytes;
 //! - [`log`]: the durable log in the store (O(log n) appends, rate-limit and reviewer indexes);
-//! - [`report`]: the transparency report, counted from the entries.
+//! - [`report`]: the transparency report, counted from the entries;
+//! - [`binding`]: the header's behaviour fields bound to the log (for keyless readers).
 
+pub mod binding;
 pub mod checkpoint;
 pub mod entry;
 pub mod log;

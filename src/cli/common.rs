@@ -181,8 +181,20 @@ impl Global {
         let dir = self.store_dir()?;
         let key = self.master_key()?;
         if self.now.is_some() {
-            // Refused before the store is even opened (opening may run expiry).
-            let header = platevault::store::header::Header::read(&dir)?;
+            // Refused before the store is even opened (opening may run expiry), and decided
+            // only by a header the key has verified: a header edited to `simulated` is
+            // damage (exit 6), never a licence for --now.
+            let header = match Vault::verified_header(&dir, &key) {
+                Err(Error::KeyRotatedOut | Error::WrongMasterKey)
+                    if self.next_key_file().is_some_and(|n| n.exists()) =>
+                {
+                    let next = self.next_key_file().unwrap_or_default();
+                    let next_key =
+                        MasterKey::from_file(&next).map_err(|e| CliError::usage(e.to_string()))?;
+                    Vault::verified_header(&dir, &next_key)?
+                }
+                other => other?,
+            };
             if header.clock != platevault::store::header::ClockMode::Simulated {
                 return Err(Error::ClockNotSimulated.into());
             }

@@ -1,5 +1,7 @@
 //! `platevault verify-deletion`: scan every raw file of the store for traces of plaintext or
-//! of expired epochs. Read-only; needs no master key.
+//! of anything the store destroyed (expired epochs, released holds, removed hotlist entries,
+//! shredded audit months, rotated-out wrappings). Read-only; needs no master key. Symbolic
+//! links under the store are followed and listed.
 
 use std::path::PathBuf;
 
@@ -41,6 +43,28 @@ pub(crate) fn run(global: &Global, out: &Output, args: Args) -> Result<Exit, Cli
     };
     for f in report.findings.iter().take(50) {
         text.push_str(&format!("\n  {} @ {}: {}", f.file, f.offset, f.kind));
+    }
+    // Symbolic links are followed (their targets scanned), and said so.
+    for link in &report.symlinks {
+        let target = link
+            .target
+            .as_ref()
+            .map_or_else(|| "nowhere".to_string(), |t| t.display().to_string());
+        let what = match (&link.note, link.followed) {
+            (_, true) => "followed".to_string(),
+            (Some(note), false) => format!("not followed: {note}"),
+            (None, false) => "not followed".to_string(),
+        };
+        text.push_str(&format!(
+            "\nsymlink: {} -> {target} ({what})",
+            link.path.display()
+        ));
+    }
+    if !report.clock.verified {
+        text.push_str(&format!(
+            "\nnote: the header's clock mode ({}) is not bound to the audit log yet (a store made before that; a read-write open binds it): overdue epochs were judged by the system clock",
+            report.clock.mode
+        ));
     }
     if report.plates_skipped > 0 {
         text.push_str(&format!(

@@ -465,6 +465,7 @@ fn remove_entries(
             }
             entry.result_of = result_of;
             entry.results = Some(hits(core, id)?);
+            entry.deletion = Some(crate::digests::hotlist_entry(core, &entry_key(id))?);
             pending.push(Pending::plain(entry));
             found.push(*id);
         }

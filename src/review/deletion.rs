@@ -1,14 +1,19 @@
-//! The deletion verifier: checks, from the raw files, that expired epochs are gone and that
-//! no plaintext plate is anywhere.
+//! The deletion verifier: checks, from the raw files, that what the store destroyed is gone
+//! and that no plaintext plate is anywhere.
 //!
-//! It trusts the audit log's deletion certificates only for *what to look for*, never for
-//! the answer: each certificate lists digests of 32-byte windows of the epoch's wrapped keys,
-//! of a sample of its sealed records and of their keys, recorded before the epoch was
-//! destroyed. The verifier slides a 32-byte window over every byte of every file under the
-//! store directory (SST, blob, WAL, MANIFEST, info logs, header) and reports each window whose
-//! digest matches. It also asks RocksDB (read-only) whether any column family, SST file or
-//! key record of an expired epoch remains, flags epochs overdue for expiry, and, given a list
-//! of plates, searches every file for them in plaintext.
+//! It trusts the audit log only for *what to look for*, never for the answer. Every entry
+//! that certifies a destruction carries digests of 32-byte windows of what it destroyed,
+//! recorded just before (`src/digests.rs`): deletion certificates (an expired epoch's
+//! wrapped keys, sampled records and their keys), released and expired holds (the case
+//! keys, sampled held reads), removed and expired hotlist entries (the sealed entry),
+//! shredded audit payload months (the month's key, sampled payloads) and key rotations
+//! (sampled old wrappings). The verifier slides a 32-byte window over every byte of every
+//! file under the store directory (SST, blob, WAL, MANIFEST, info logs, header), symbolic
+//! links followed and listed, and reports each window whose digest matches. It also asks
+//! RocksDB (read-only) whether any column family, SST file or key record of an expired epoch
+//! or a shredded month remains, whether a purge is still pending, flags epochs overdue for
+//! expiry (by a clock whose mode the log vouches for), and, given a list of plates, searches
+//! every file for them in plaintext.
 //!
 //! What it cannot see: freed disk blocks, flash remapping, copies outside the directory
 //! (backups, snapshots). Master-key rotation covers those: once the old master key is
@@ -17,12 +22,17 @@
 use serde::Serialize;
 
 use super::Review;
-use crate::audit::entry::EntryKind;
-use crate::epoch::Epoch;
+use crate::audit::entry::{Entry, EntryKind};
+use crate::epoch::{Epoch, Timestamp};
 use crate::error::{Error, Result};
 use crate::plate::Plate;
-use crate::scan::{Finding, Needle, WindowSet, scan_dir, scan_dir_windows};
+use crate::scan::{Finding, Needle, Symlink, WindowSet, scan_tree, scan_tree_windows, walk};
+use crate::store::header::ClockMode;
 use crate::store::layout::{self, CF_KEYS, CF_META};
+
+/// How the verifier treats symbolic links under the store: it follows them (with loop
+/// protection) and lists each in [`DeletionReport::symlinks`].
+pub const SYMLINK_POLICY: &str = "follow";
 
 /// What a deletion verification found.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
@@ -43,6 +53,31 @@ pub struct DeletionReport {
     pub files: usize,
     /// Bytes scanned.
     pub bytes: u64,
+    /// Destructions whose digests were searched for, by kind of audit entry
+    /// (`deletion_certificate`, `hold_release`, `hold_expired`, `hotlist_remove`,
+    /// `hotlist_expired`, `payload_shred`, `key_rotation`).
+    pub destructions: std::collections::BTreeMap<String, u64>,
+    /// What the verifier does with symbolic links: `follow` ([`SYMLINK_POLICY`]).
+    pub symlink_policy: String,
+    /// Every symbolic link met under the store, where it leads and whether it was followed.
+    pub symlinks: Vec<Symlink>,
+    /// Entries under the store that are neither files nor directories (not scanned).
+    pub special_files_skipped: Vec<String>,
+    /// The clock by which "overdue" was judged.
+    pub clock: ClockBasis,
+}
+
+/// The clock by which the verifier judged which epochs are overdue.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct ClockBasis {
+    /// The mode the header gives (`system` or `simulated`).
+    pub mode: String,
+    /// True when the audit log vouches for the mode (the header matches its binding entry);
+    /// false for a store made before the binding and not opened read-write since, whose
+    /// claim is not trusted: overdue is then judged by the system clock too.
+    pub verified: bool,
+    /// The time "now" was taken to be.
+    pub now: String,
 }
 
 /// One finding, as `verify-deletion --json` prints it.
@@ -76,38 +111,63 @@ impl Review {
     }
 
     fn verify_deletion_once(&self, plates: &[String]) -> Result<DeletionReport> {
-        let mut report = DeletionReport::default();
+        let mut report = DeletionReport {
+            symlink_policy: SYMLINK_POLICY.into(),
+            ..DeletionReport::default()
+        };
         // The policy's width (fixed at init, under RocksDB's checksums), not the header's.
         let width = self.policy()?.epoch_width();
         let mut set = WindowSet::new(crate::expiry::DIGEST_WINDOW);
         let mut expired: Vec<String> = Vec::new();
-        let entries = self.entries()?;
-        for entry in &entries {
-            if entry.kind != EntryKind::DeletionCertificate {
-                continue;
-            }
-            let Some(epoch) = entry.epoch.clone() else {
-                continue;
-            };
+        let mut shredded_months: Vec<String> = Vec::new();
+        let mut last_time: Option<Timestamp> = None;
+        // One pass over the log, entry by entry: every destruction's digests.
+        crate::audit::log::for_each_entry_bytes(self.store(), |seq, bytes| {
+            let entry = Entry::decode(seq, bytes).map_err(|e| Error::Damaged(e.to_string()))?;
+            last_time = Some(entry.time);
             if let Some(d) = &entry.deletion {
+                let kind = material_kind(&entry);
                 for item in &d.items {
                     let (Some(anchor), Some(digest)) = (
                         decode_fixed::<4>(&item.anchor),
                         decode_fixed::<32>(&item.blake3),
                     ) else {
                         return Err(Error::Damaged(format!(
-                            "the deletion certificate of epoch {epoch} has a malformed digest"
+                            "audit entry {seq} ({}) has a malformed deletion digest",
+                            entry.kind.as_str()
                         )));
                     };
-                    set.add(anchor, digest, format!("expired_epoch_material ({epoch})"));
+                    set.add(anchor, digest, kind.clone());
                     report.digests += 1;
                 }
+                *report
+                    .destructions
+                    .entry(entry.kind.as_str().to_string())
+                    .or_default() += 1;
             }
-            expired.push(epoch);
-        }
+            match entry.kind {
+                EntryKind::DeletionCertificate => {
+                    if let Some(epoch) = entry.epoch {
+                        expired.push(epoch);
+                    }
+                }
+                EntryKind::PayloadShred => {
+                    if let Some(month) = entry.note {
+                        shredded_months.push(month);
+                    }
+                }
+                _ => {}
+            }
+            Ok(())
+        })?;
         report.expired_epochs = expired.len();
 
         let mut findings: Vec<FindingJson> = Vec::new();
+        let store_level = |kind: String| FindingJson {
+            file: "db".into(),
+            offset: 0,
+            kind,
+        };
         // What RocksDB itself still knows of the expired epochs.
         let store = self.store();
         let live_files = store.live_files()?;
@@ -131,46 +191,70 @@ impl Review {
             }
             let label = layout::epoch_key_label(name);
             if store.get(CF_KEYS, label.as_bytes())?.is_some() {
-                findings.push(FindingJson {
-                    file: "db".into(),
-                    offset: 0,
-                    kind: format!("expired_epoch_key_record ({name})"),
-                });
+                findings.push(store_level(format!("expired_epoch_key_record ({name})")));
             }
         }
-        // Epochs past retention that no expiry has swept yet.
+        // A shredded month's key is never made again (its month is long past).
+        for month in &shredded_months {
+            let label = crate::core::payload_key_label(month);
+            if store.get(CF_KEYS, label.as_bytes())?.is_some() {
+                findings.push(store_level(format!("shredded_month_key_record ({month})")));
+            }
+        }
+        // Deletes whose purge (flush and forced compaction) was never confirmed: until the
+        // next read-write open completes it, the deleted bytes may still be in the files.
+        store.scan_prefix(CF_META, layout::META_PURGE_PREFIX, |k, _| {
+            let cf = String::from_utf8_lossy(&k[layout::META_PURGE_PREFIX.len()..]).into_owned();
+            findings.push(store_level(format!("purge_pending ({cf})")));
+            Ok(true)
+        })?;
+        // Epochs past retention that no expiry has swept yet, by a clock the log vouches for.
         let recorded = match store.get(CF_META, layout::META_CLOCK)? {
-            Some(b) => crate::epoch::Timestamp::from_micros(i64::from_be_bytes(
+            Some(b) => Timestamp::from_micros(i64::from_be_bytes(
                 b.as_slice()
                     .try_into()
                     .map_err(|_| Error::Damaged("the stored clock is not 8 bytes".into()))?,
             )),
             None => self.header().created_at,
         };
-        // The store's clock is the later of its record and its last audit entry.
-        let now = entries.last().map_or(recorded, |e| e.time.max(recorded));
+        // The store's clock is the later of its record and its last audit entry; a store on
+        // the system clock has reached at least the system time (it simply has not run
+        // since). A mode the log does not vouch for is not trusted to freeze the clock.
+        let recorded = last_time.map_or(recorded, |t| t.max(recorded));
+        let verified = self.header_binding().is_bound();
+        let system_clock = !verified || self.header().clock == ClockMode::System;
+        let now = if system_clock {
+            recorded.max(Timestamp::now_system())
+        } else {
+            recorded
+        };
+        report.clock = ClockBasis {
+            mode: self.header().clock.as_str().into(),
+            verified,
+            now: now.to_rfc3339(),
+        };
         let horizon = now.minus(self.policy()?.retention());
         for cf in store.epoch_cf_names() {
             if let Some(name) = layout::epoch_name_of_cf(&cf)
                 && let Ok(e) = Epoch::from_name(name, width)
                 && e.end() <= horizon
             {
-                findings.push(FindingJson {
-                    file: "db".into(),
-                    offset: 0,
-                    kind: format!("overdue_epoch ({name}): past retention, not yet expired"),
-                });
+                findings.push(store_level(format!(
+                    "overdue_epoch ({name}): past retention, not yet expired"
+                )));
             }
         }
 
-        // Raw bytes: every window of every file, and plaintext plates.
+        // Raw bytes: every window of every file, and plaintext plates. Symbolic links are
+        // followed (each file once) and listed.
         let dir = self.dir();
         let io = |e: std::io::Error| Error::Io {
             path: dir.to_path_buf(),
             source: e,
         };
+        let tree = walk(dir).map_err(io)?;
         findings.extend(
-            scan_dir_windows(dir, &set)
+            scan_tree_windows(&tree, &set)
                 .map_err(io)?
                 .into_iter()
                 .map(FindingJson::from),
@@ -203,20 +287,50 @@ impl Review {
             }
         }
         findings.extend(
-            scan_dir(dir, &needles)
+            scan_tree(&tree, &needles)
                 .map_err(io)?
                 .into_iter()
                 .map(FindingJson::from),
         );
-        for f in crate::scan::files_under(dir).map_err(io)? {
+        for (path, _) in &tree.files {
             report.files += 1;
-            report.bytes += std::fs::metadata(&f).map(|m| m.len()).unwrap_or(0);
+            report.bytes += std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
         }
+        report.symlinks = tree.symlinks;
+        report.special_files_skipped = tree
+            .skipped
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect();
         findings.sort_by(|a, b| (&a.file, a.offset).cmp(&(&b.file, b.offset)));
         findings.dedup();
         report.clean = findings.is_empty();
         report.findings = findings;
         Ok(report)
+    }
+}
+
+/// What a match of an entry's digests means, as a finding's `kind`.
+fn material_kind(entry: &Entry) -> String {
+    let seq = entry.seq;
+    match entry.kind {
+        EntryKind::DeletionCertificate => format!(
+            "expired_epoch_material ({})",
+            entry.epoch.as_deref().unwrap_or("?")
+        ),
+        EntryKind::HoldRelease | EntryKind::HoldExpired => {
+            format!("released_hold_material (audit entry {seq})")
+        }
+        EntryKind::HotlistRemove | EntryKind::HotlistExpired => format!(
+            "removed_hotlist_entry_material ({})",
+            entry.entry_id.as_deref().unwrap_or("?")
+        ),
+        EntryKind::PayloadShred => format!(
+            "shredded_payload_material ({})",
+            entry.note.as_deref().unwrap_or("?")
+        ),
+        EntryKind::KeyRotation => format!("rotated_out_wrapping_material (audit entry {seq})"),
+        other => format!("destroyed_material ({} entry {seq})", other.as_str()),
     }
 }
 

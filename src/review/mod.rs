@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 
 use ed25519_dalek::VerifyingKey;
 
+use crate::audit::binding::HeaderBinding;
 use crate::audit::checkpoint::{Checkpoint, public_key_hex};
 use crate::audit::entry::Entry;
 use crate::audit::log::{self, origin_of};
@@ -29,6 +30,7 @@ use crate::store::{Access, Store, StoreTuning};
 pub struct Review {
     dir: PathBuf,
     header: Header,
+    binding: HeaderBinding,
     store: Store,
     origin: String,
     public_key: VerifyingKey,
@@ -85,6 +87,9 @@ impl Review {
             ..StoreTuning::default()
         };
         let store = Store::open(&dir.join(DB_DIR), small, Access::ReadOnly)?;
+        // Without the master key the header's MAC cannot be checked: its clock mode, epoch
+        // width, store id and creation time are checked against the log instead.
+        let binding = crate::audit::binding::check(&store, &header)?;
         let pk = store
             .get(CF_META, layout::META_PUBLIC_KEY)?
             .ok_or_else(|| Error::Damaged("the store has no checkpoint public key".into()))?;
@@ -98,6 +103,7 @@ impl Review {
             dir: dir.to_path_buf(),
             origin: origin_of(&store_id),
             header,
+            binding,
             store,
             public_key,
         })
@@ -111,6 +117,15 @@ impl Review {
     /// The store's header.
     pub fn header(&self) -> &Header {
         &self.header
+    }
+
+    /// How the header was checked against the audit log: bound by an entry (its clock mode
+    /// and epoch width can be trusted as far as the log can), unbound (a store made before
+    /// the binding existed and not opened read-write since), or not checkable (entry 0 is
+    /// damaged, which `audit verify` reports). A header that differs from its binding entry
+    /// never gets this far: [`Review::open`] refuses it as damage.
+    pub fn header_binding(&self) -> &HeaderBinding {
+        &self.binding
     }
 
     /// The checkpoint origin (also the key name of its signature line).

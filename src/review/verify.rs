@@ -134,7 +134,10 @@ impl Review {
         let mut root_at_theirs: Option<Hash> = None;
         let mut last_time = Timestamp::from_micros(i64::MIN);
         let mut problem: Option<String> = None;
-        let mut expected_index = KeySum::default();
+        // How many index records the entries imply; each stored record is checked against
+        // its entry after the walk.
+        let mut expected_rate = 0u64;
+        let mut expected_fingerprint = 0u64;
         let mut shredded_months = std::collections::BTreeSet::new();
         let mut missing_payloads: Vec<(u64, String)> = Vec::new();
         let walked = log::for_each_entry_bytes(self.store(), |seq, bytes| {
@@ -191,13 +194,11 @@ impl Review {
                     }
                 }
             }
-            if let Some(k) = log::rate_key_of(&entry) {
-                expected_index.add(&k);
+            if log::rate_key_of(&entry).is_some() {
+                expected_rate += 1;
             }
-            if log::fingerprint_indexed(entry.kind)
-                && let Some(fp) = entry.fingerprint.as_deref().and_then(hash_hex)
-            {
-                expected_index.add(&log::fingerprint_key(&fp, seq));
+            if fingerprint_key_of(&entry).is_some() {
+                expected_fingerprint += 1;
             }
             for (level, index, hash) in frontier.append(&h, h.hash_leaf(bytes)) {
                 match nodes.node(level, index) {
@@ -240,14 +241,10 @@ impl Review {
         }
 
         // The rate-limit and reviewer indexes must hold exactly the keys the entries imply:
-        // a deleted index key would hide a search from `audit searched` or reset a rate limit.
-        let mut stored_index = KeySum::default();
-        log::for_each_index_key(self.store(), |k| stored_index.add(k))?;
-        if stored_index != expected_index {
-            return Ok(fail(
-                report,
-                "the rate-limit or reviewer index does not match the entries: index records were removed, added or changed".into(),
-            ));
+        // a deleted index key would hide a search from `audit searched` or reset a rate limit,
+        // an added one would charge a requester for searches never made.
+        if let Some(p) = self.check_indexes(size, expected_rate, expected_fingerprint)? {
+            return Ok(fail(report, p));
         }
 
         // The store's own signed tree head must match the entries.
@@ -309,6 +306,88 @@ impl Review {
         Ok(report)
     }
 
+    /// Checks the `r` (rate-limit) and `f` (reviewer-check) indexes against the entries:
+    /// every stored index key must be exactly the key its entry implies (the entry it names is
+    /// read, decoded and its key recomputed) with an empty value, and each index must hold as
+    /// many keys as the
+    /// entries imply. Each entry implies at most one key per index, so a stored set whose
+    /// every key is implied and whose size equals the implied count is the implied set: no
+    /// key is missing, added, moved or changed. It streams: the index in key order, one entry
+    /// read per key, memory O(1). Returns the first problem found.
+    fn check_indexes(
+        &self,
+        size: u64,
+        expected_rate: u64,
+        expected_fingerprint: u64,
+    ) -> Result<Option<String>> {
+        let store = self.store();
+        for (prefix, name, expected) in [
+            (log::INDEX_RATE_PREFIX, "rate-limit", expected_rate),
+            (
+                log::INDEX_FINGERPRINT_PREFIX,
+                "reviewer-check",
+                expected_fingerprint,
+            ),
+        ] {
+            let mut stored = 0u64;
+            let mut problem: Option<String> = None;
+            // Index keys in chunks: each chunk's entries are read with one batched read, in
+            // sequence order, so memory stays bounded and the reads are not one by one.
+            let mut chunk: Vec<(Vec<u8>, u64)> = Vec::with_capacity(INDEX_CHUNK);
+            let check_chunk = |chunk: &mut Vec<(Vec<u8>, u64)>| -> Result<Option<String>> {
+                let found = check_index_chunk(store, prefix, name, chunk);
+                chunk.clear();
+                found
+            };
+            store.scan_prefix(crate::store::layout::CF_AUDIT, &[prefix], |key, value| {
+                stored += 1;
+                // Index records are keys only: a value is something smuggled in.
+                if !value.is_empty() {
+                    problem = Some(format!(
+                        "a {name} index record carries a value of {} bytes: index records were changed",
+                        value.len()
+                    ));
+                    return Ok(false);
+                }
+                let Some(seq) = log::index_key_seq(key) else {
+                    problem = Some(format!(
+                        "a {name} index record is malformed: index records were added or changed"
+                    ));
+                    return Ok(false);
+                };
+                if seq >= size {
+                    problem = Some(format!(
+                        "a {name} index record names entry {seq}, past the end of the log ({size} entries): index records were added"
+                    ));
+                    return Ok(false);
+                }
+                chunk.push((key.to_vec(), seq));
+                if chunk.len() == INDEX_CHUNK {
+                    problem = check_chunk(&mut chunk)?;
+                    return Ok(problem.is_none());
+                }
+                Ok(true)
+            })?;
+            if problem.is_none() {
+                problem = check_chunk(&mut chunk)?;
+            }
+            if problem.is_none() && stored != expected {
+                problem = Some(format!(
+                    "the {name} index holds {stored} records but the entries imply {expected}: index records were {}",
+                    if stored < expected {
+                        "removed"
+                    } else {
+                        "added"
+                    }
+                ));
+            }
+            if problem.is_some() {
+                return Ok(problem);
+            }
+        }
+        Ok(None)
+    }
+
     /// An inclusion proof on this view.
     fn prove_once(&self, seq: u64) -> Result<InclusionProof> {
         let h = Blake3Hasher;
@@ -361,23 +440,94 @@ impl Review {
     }
 }
 
-/// An order-independent digest of a set of keys: the lane-wise sum of their BLAKE3 hashes.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-struct KeySum {
-    lanes: [u64; 4],
-    count: u64,
+/// How many index keys are checked per batched read of their entries.
+const INDEX_CHUNK: usize = 4096;
+
+/// The fields of an entry that its index keys are made of (decoded without the rest).
+#[derive(Deserialize)]
+struct IndexedFields<'a> {
+    seq: u64,
+    time: Timestamp,
+    kind: EntryKind,
+    #[serde(default, borrow)]
+    agency: Option<std::borrow::Cow<'a, str>>,
+    #[serde(default, borrow)]
+    requester: Option<std::borrow::Cow<'a, str>>,
+    #[serde(default, borrow)]
+    fingerprint: Option<std::borrow::Cow<'a, str>>,
 }
 
-impl KeySum {
-    fn add(&mut self, key: &[u8]) {
-        let h = blake3::hash(key);
-        for (lane, chunk) in self.lanes.iter_mut().zip(h.as_bytes().chunks_exact(8)) {
-            let mut b = [0u8; 8];
-            b.copy_from_slice(chunk);
-            *lane = lane.wrapping_add(u64::from_le_bytes(b));
+/// Checks a chunk of index keys `(key, seq)` of one index: reads the entries they name (one
+/// batched read, in sequence order) and requires each key to be the one its entry implies.
+fn check_index_chunk(
+    store: &crate::store::Store,
+    prefix: u8,
+    name: &str,
+    chunk: &mut [(Vec<u8>, u64)],
+) -> Result<Option<String>> {
+    chunk.sort_by_key(|(_, seq)| *seq);
+    let entry_keys: Vec<Vec<u8>> = chunk
+        .iter()
+        .map(|(_, seq)| log::entry_key(*seq).to_vec())
+        .collect();
+    let mut problem = None;
+    store.get_sorted(crate::store::layout::CF_AUDIT, &entry_keys, |i, bytes| {
+        if problem.is_some() {
+            return Ok(());
         }
-        self.count += 1;
+        let (key, seq) = (&chunk[i].0, chunk[i].1);
+        let Some(bytes) = bytes else {
+            problem = Some(format!(
+                "a {name} index record names entry {seq}, which is missing"
+            ));
+            return Ok(());
+        };
+        // The walk checked that every entry decodes canonically; only these fields matter.
+        let fields: IndexedFields = match serde_json::from_slice(bytes) {
+            Ok(f) => f,
+            Err(e) => {
+                problem = Some(format!("audit entry {seq} is malformed: {e}"));
+                return Ok(());
+            }
+        };
+        let implied = if prefix == log::INDEX_RATE_PREFIX {
+            match (&fields.agency, &fields.requester) {
+                (Some(agency), Some(requester)) if fields.kind.is_request() => Some(
+                    log::rate_key(agency, requester, fields.time, fields.seq),
+                ),
+                _ => None,
+            }
+        } else if log::fingerprint_indexed(fields.kind) {
+            fields
+                .fingerprint
+                .as_deref()
+                .and_then(hash_hex)
+                .map(|fp| log::fingerprint_key(&fp, fields.seq))
+        } else {
+            None
+        };
+        if implied.as_deref() != Some(key.as_slice()) {
+            problem = Some(format!(
+                "a {name} index record names entry {seq}, but that entry implies {}: index records were added, moved or changed",
+                if implied.is_some() {
+                    "another key"
+                } else {
+                    "no such record"
+                }
+            ));
+        }
+        Ok(())
+    })?;
+    Ok(problem)
+}
+
+/// The reviewer-check index key an entry implies, if any.
+fn fingerprint_key_of(entry: &Entry) -> Option<Vec<u8>> {
+    if !log::fingerprint_indexed(entry.kind) {
+        return None;
     }
+    let fp = entry.fingerprint.as_deref().and_then(hash_hex)?;
+    Some(log::fingerprint_key(&fp, entry.seq))
 }
 
 fn hash_hex(text: &str) -> Option<Hash> {

@@ -5,6 +5,16 @@
 //! master key is refused here, before RocksDB is opened, so a refused open writes nothing.
 //! Nothing in it is secret: a key-check value is a keyed hash of the store id under a key
 //! derived from the master key. It is replaced atomically (write, fsync, rename, fsync dir).
+//!
+//! The header is plain JSON that anyone with write access to the directory can edit, so
+//! nothing in it is trusted on its word. Each key check carries a MAC ([`Header::mac_message`])
+//! under a key derived from its master key, over every field that changes behaviour (format,
+//! store id, creation time, clock mode, epoch width) and the key check itself; and the audit
+//! log's `store_created` entry (or, for a store made before the MAC existed, its
+//! `header_bound` entry) records a digest of the same fields ([`Header::binding_digest`]).
+//! A read-write open checks the MAC (`core`); the keyless readers check the digest
+//! (`review`). This module only spells the bytes; it knows no keys. See
+//! `docs/storage.md#the-header-file`.
 
 use std::path::{Path, PathBuf};
 
@@ -30,6 +40,10 @@ pub struct KeyCheck {
     pub generation: u32,
     /// Hex of the key-check value.
     pub kcv: String,
+    /// Hex of the header MAC under this generation's master key (absent only in headers
+    /// written before the MAC existed; added at their first read-write open).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mac: Option<String>,
 }
 
 /// The header's contents.
@@ -63,6 +77,16 @@ pub enum ClockMode {
     Simulated,
 }
 
+impl ClockMode {
+    /// `system` or `simulated`, as the header spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ClockMode::System => "system",
+            ClockMode::Simulated => "simulated",
+        }
+    }
+}
+
 impl Header {
     /// The store id as bytes.
     pub fn store_id_bytes(&self) -> Result<[u8; 16]> {
@@ -78,10 +102,53 @@ impl Header {
             .map_err(|e| Error::Damaged(format!("the header's epoch width is invalid: {e}")))
     }
 
+    /// The fields that change how the store behaves, length-prefixed, without the key checks:
+    /// what the audit log binds ([`Header::binding_digest`]) and every MAC covers.
+    fn behaviour_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(96);
+        let mut field = |bytes: &[u8]| {
+            out.extend_from_slice(&(bytes.len() as u32).to_be_bytes());
+            out.extend_from_slice(bytes);
+        };
+        field(self.store_id.as_bytes());
+        field(&self.created_at.as_micros().to_be_bytes());
+        field(self.clock.as_str().as_bytes());
+        field(&self.epoch_width.as_micros().to_be_bytes());
+        out
+    }
+
+    /// The digest (hex) of the behaviour fields (store id, creation time, clock mode, epoch
+    /// width) that the audit log's `store_created` (or `header_bound`) entry records, so a
+    /// reader without the master key can check the header against the signed log.
+    pub fn binding_digest(&self) -> String {
+        let mut h = blake3::Hasher::new();
+        h.update(b"platevault/header-binding/v1\0");
+        h.update(&self.behaviour_bytes());
+        h.finalize().to_hex().to_string()
+    }
+
+    /// The bytes a key check's MAC covers: the format, every behaviour field and the key
+    /// check's own generation and key-check value.
+    pub fn mac_message(&self, check: &KeyCheck) -> Vec<u8> {
+        let mut out = b"platevault/header-mac/v1\0".to_vec();
+        out.extend_from_slice(&(self.format.len() as u32).to_be_bytes());
+        out.extend_from_slice(self.format.as_bytes());
+        out.extend_from_slice(&self.behaviour_bytes());
+        out.extend_from_slice(&check.generation.to_be_bytes());
+        out.extend_from_slice(&(check.kcv.len() as u32).to_be_bytes());
+        out.extend_from_slice(check.kcv.as_bytes());
+        out
+    }
+
+    /// True when `other` has the same format and behaviour fields (key checks aside).
+    pub fn same_behaviour(&self, other: &Header) -> bool {
+        self.format == other.format && self.behaviour_bytes() == other.behaviour_bytes()
+    }
+
     /// Reads the header of the store at `dir`.
     pub fn read(dir: &Path) -> Result<Header> {
         let path = dir.join(HEADER_FILE);
-        let text = match std::fs::read_to_string(&path) {
+        let bytes = match std::fs::read(&path) {
             Ok(t) => t,
             Err(e)
                 if matches!(
@@ -95,6 +162,9 @@ impl Header {
             }
             Err(source) => return Err(Error::Io { path, source }),
         };
+        // Bytes that are not UTF-8 are an edited or torn header: damage, not an I/O error.
+        let text = String::from_utf8(bytes)
+            .map_err(|_| Error::Damaged(format!("{} is not UTF-8 text", path.display())))?;
         let header: Header = serde_json::from_str(&text).map_err(|e| {
             Error::Damaged(format!("{} is not a valid header: {e}", path.display()))
         })?;
@@ -160,6 +230,7 @@ mod tests {
             key_checks: vec![KeyCheck {
                 generation: 1,
                 kcv: "ab".repeat(32),
+                mac: None,
             }],
             retired_key_checks: Vec::new(),
         }

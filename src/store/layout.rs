@@ -9,6 +9,7 @@
 //!                 "count/" epoch-name                         u64 BE: reads in the epoch
 //!                 "expiry/" epoch-name                        expiry journal (JSON, resumable)
 //!                 "purge/" column-family                      deletes awaiting compaction
+//!                 "header_bound"                              u64 BE: seq of a header_bound entry
 //!                 "key_generation" | "rotation" |             master-key rotation state
 //!                 "rotation_audit_pending"                    (see keystore)
 //! keys            "epoch/" epoch-name                         wrapped (hash key, data key)
@@ -109,6 +110,10 @@ pub const META_PUBLIC_KEY: &[u8] = b"public_key";
 /// Prefix of the purge marks: `purge/` + a column family whose deletes still await their
 /// compaction (see `Store::mark_purge`).
 pub const META_PURGE_PREFIX: &[u8] = b"purge/";
+/// Meta key of the sequence number (u64 BE) of the `header_bound` audit entry of a store
+/// made before headers were sealed (absent in newer stores: their `store_created` entry
+/// binds the header).
+pub const META_HEADER_BOUND: &[u8] = b"header_bound";
 
 /// Meta key of an epoch's read count.
 pub fn meta_count_key(epoch_name: &str) -> Vec<u8> {

@@ -13,7 +13,9 @@
 //!   change of the file set (the old one, with the boundary keys of dropped files, is
 //!   deleted), [`Store::flush_all`] to flush every memtable (so old WAL files are deleted)
 //!   and [`Store::compact_fully`] to force a bottommost compaction of a column family (so
-//!   tombstoned values leave its SST files).
+//!   tombstoned values leave its SST files); both confirm from the live file list and the
+//!   directory that the files which held deleted data are gone, since RocksDB's manual
+//!   compaction reports no status through the crate.
 //! - **Crash recovery** in `kTolerateCorruptedTailRecords` mode: a torn WAL tail from a killed
 //!   process is dropped; corruption anywhere else is an error, never silent loss.
 
@@ -98,7 +100,25 @@ pub struct Store {
     /// Set when a write failed for want of space: RocksDB then refuses every write until its
     /// own recovery (polled every 5 seconds once space returns) clears the error.
     out_of_space: AtomicBool,
+    /// Test hook (see [`Store::set_fault_hook`]).
+    fault_hook: Option<FaultHook>,
 }
+
+/// A test hook: called with a named point, returns true to make the store misbehave there
+/// (see the `points` module).
+pub type FaultHook = Arc<dyn Fn(&str) -> bool + Send + Sync>;
+
+/// Named points of the store's test hook.
+pub(crate) mod points {
+    /// Prefix of the point at which a forced compaction is skipped (`+ family name`).
+    pub const COMPACTION_DROPPED: &str = "store:compaction-dropped:";
+}
+
+/// How long a purge waits for RocksDB to delete files it has retired: polls of
+/// [`CONFIRM_POLL`], at most [`CONFIRM_PATIENCE`] of them (two seconds).
+const CONFIRM_POLL: std::time::Duration = std::time::Duration::from_millis(20);
+/// See [`CONFIRM_POLL`].
+const CONFIRM_PATIENCE: u32 = 100;
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -134,6 +154,7 @@ impl Store {
             wbm,
             cf_names: RwLock::new(FIXED_CFS.iter().map(|s| s.to_string()).collect()),
             out_of_space: AtomicBool::new(false),
+            fault_hook: None,
         })
     }
 
@@ -178,6 +199,7 @@ impl Store {
             wbm,
             cf_names: RwLock::new(names.into_iter().filter(|n| n != "default").collect()),
             out_of_space: AtomicBool::new(false),
+            fault_hook: None,
         })
     }
 
@@ -365,6 +387,65 @@ impl Store {
         Ok(())
     }
 
+    /// Reads many values of one column family at once (RocksDB's batched MultiGet), in the
+    /// order of `keys`, which must be sorted: `f(index, value)` for each.
+    pub fn get_sorted(
+        &self,
+        cf: &str,
+        keys: &[Vec<u8>],
+        mut f: impl FnMut(usize, Option<&[u8]>) -> Result<()>,
+    ) -> Result<()> {
+        let handle = self.cf(cf)?;
+        for (i, value) in self
+            .db
+            .batched_multi_get_cf(&handle, keys.iter(), true)
+            .into_iter()
+            .enumerate()
+        {
+            f(i, value?.as_deref())?;
+        }
+        Ok(())
+    }
+
+    /// The first key (and its value) in `[from, to)`, if any.
+    pub fn first_in_range(
+        &self,
+        cf: &str,
+        from: &[u8],
+        to: &[u8],
+    ) -> Result<Option<(Vec<u8>, Vec<u8>)>> {
+        let mut found = None;
+        self.scan_range(cf, from, to, |k, v| {
+            found = Some((k.to_vec(), v.to_vec()));
+            Ok(false)
+        })?;
+        Ok(found)
+    }
+
+    /// The last key (and its value) in `[from, to)`, if any.
+    pub fn last_in_range(
+        &self,
+        cf: &str,
+        from: &[u8],
+        to: &[u8],
+    ) -> Result<Option<(Vec<u8>, Vec<u8>)>> {
+        let handle = self.cf(cf)?;
+        let mut ro = ReadOptions::default();
+        ro.set_total_order_seek(true);
+        ro.set_iterate_lower_bound(from.to_vec());
+        let mut it = self.db.raw_iterator_cf_opt(&handle, ro);
+        it.seek_for_prev(to);
+        while it.valid() {
+            match (it.key(), it.value()) {
+                (Some(k), _) if k >= to => it.prev(),
+                (Some(k), Some(v)) if k >= from => return Ok(Some((k.to_vec(), v.to_vec()))),
+                _ => break,
+            }
+        }
+        it.status()?;
+        Ok(None)
+    }
+
     /// The greatest key that starts with `prefix`, if any.
     pub fn last_key_with_prefix(&self, cf: &str, prefix: &[u8]) -> Result<Option<Vec<u8>>> {
         let handle = self.cf(cf)?;
@@ -388,8 +469,15 @@ impl Store {
     }
 
     /// Flushes every memtable (so that RocksDB deletes the write-ahead logs that held them)
-    /// and waits for it.
+    /// and waits for it, then confirms from the directory that the logs it retired are gone
+    /// ([`Error::PurgeUnconfirmed`] if one stays).
     pub fn flush_all(&self) -> Result<()> {
+        let logs_before = self.wal_numbers()?;
+        self.flush_all_unconfirmed()?;
+        self.confirm_wals_retired(&logs_before)
+    }
+
+    fn flush_all_unconfirmed(&self) -> Result<()> {
         // Held to the end: no column family is dropped (or created) while it is flushed, so
         // the flush never meets a dropped family and never holds a handle past a drop.
         let names = self.cf_names.read().map_err(|_| poisoned())?;
@@ -408,18 +496,126 @@ impl Store {
 
     /// Rewrites a column family's files from scratch: flush its memtable, then a forced
     /// bottommost compaction, after which deleted values and their tombstones are gone.
+    ///
+    /// RocksDB's manual compaction returns no status through the `rocksdb` crate, so the
+    /// result is confirmed instead: every SST file the family had after the flush (the files
+    /// that may hold the deleted values) must have left the live file list and the
+    /// directory. If one has not, this returns [`Error::PurgeUnconfirmed`] and the caller
+    /// certifies nothing (a purge mark stays, to be completed at the next open).
     pub fn compact_fully(&self, cf: &str) -> Result<()> {
         let _names = self.cf_names.read().map_err(|_| poisoned())?;
         let handle = self.cf(cf)?;
         let mut fo = FlushOptions::default();
         fo.set_wait(true);
         self.db.flush_cf_opt(&handle, &fo)?;
-        let mut co = CompactOptions::default();
-        co.set_exclusive_manual_compaction(true);
-        co.set_bottommost_level_compaction(BottommostLevelCompaction::Force);
-        self.db
-            .compact_range_cf_opt(&handle, None::<&[u8]>, None::<&[u8]>, &co);
-        Ok(())
+        let held = self.cf_file_names(cf)?;
+        let dropped = self
+            .fault_hook
+            .as_ref()
+            .is_some_and(|hook| hook(&format!("{}{cf}", points::COMPACTION_DROPPED)));
+        if !dropped {
+            let mut co = CompactOptions::default();
+            co.set_exclusive_manual_compaction(true);
+            co.set_bottommost_level_compaction(BottommostLevelCompaction::Force);
+            self.db
+                .compact_range_cf_opt(&handle, None::<&[u8]>, None::<&[u8]>, &co);
+        }
+        drop(handle);
+        self.confirm_files_gone(cf, &held)
+    }
+
+    /// Waits (briefly) until none of `held` (SST names of `cf`, as `live_files` spells them)
+    /// is live or on disk. A file still live was not rewritten: that will not change, so it
+    /// fails at once. A file no longer live but still on disk is pinned by an open iterator
+    /// and goes when it is released; a bounded wait, then failure.
+    fn confirm_files_gone(&self, cf: &str, held: &[String]) -> Result<()> {
+        let mut waited = 0u32;
+        loop {
+            let live: BTreeSet<String> = self.cf_file_names(cf)?.into_iter().collect();
+            let still_live: Vec<String> =
+                held.iter().filter(|f| live.contains(*f)).cloned().collect();
+            if !still_live.is_empty() {
+                return Err(Error::PurgeUnconfirmed {
+                    what: format!("column family {cf}"),
+                    files: still_live,
+                });
+            }
+            let on_disk: Vec<String> = held
+                .iter()
+                .filter(|f| self.path.join(f.trim_start_matches('/')).exists())
+                .cloned()
+                .collect();
+            if on_disk.is_empty() {
+                return Ok(());
+            }
+            if waited >= CONFIRM_PATIENCE {
+                return Err(Error::PurgeUnconfirmed {
+                    what: format!("column family {cf}"),
+                    files: on_disk,
+                });
+            }
+            waited += 1;
+            std::thread::sleep(CONFIRM_POLL);
+        }
+    }
+
+    /// The numbers of the write-ahead log files (`NNNNNN.log`) in the database directory.
+    fn wal_numbers(&self) -> Result<BTreeSet<u64>> {
+        let entries = std::fs::read_dir(&self.path).map_err(|source| Error::Io {
+            path: self.path.clone(),
+            source,
+        })?;
+        let mut out = BTreeSet::new();
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            if let Some(n) = name
+                .to_str()
+                .and_then(|n| n.strip_suffix(".log"))
+                .and_then(|n| n.parse::<u64>().ok())
+            {
+                out.insert(n);
+            }
+        }
+        Ok(out)
+    }
+
+    /// After a flush of every family: if it switched to a new log, every log from before it
+    /// held only flushed data and must be gone (RocksDB deletes it once the flush is
+    /// installed; a bounded wait for that). If it did not switch (every memtable was empty),
+    /// the log in use holds nothing unflushed and stays.
+    fn confirm_wals_retired(&self, before: &BTreeSet<u64>) -> Result<()> {
+        let Some(&newest_before) = before.last() else {
+            return Ok(());
+        };
+        let mut waited = 0u32;
+        loop {
+            let after = self.wal_numbers()?;
+            if after.last().is_none_or(|&n| n <= newest_before) {
+                return Ok(());
+            }
+            let stale: Vec<String> = before
+                .intersection(&after)
+                .map(|n| format!("/{n:06}.log"))
+                .collect();
+            if stale.is_empty() {
+                return Ok(());
+            }
+            if waited >= CONFIRM_PATIENCE {
+                return Err(Error::PurgeUnconfirmed {
+                    what: "the write-ahead log".into(),
+                    files: stale,
+                });
+            }
+            waited += 1;
+            std::thread::sleep(CONFIRM_POLL);
+        }
+    }
+
+    /// Installs the test hook that can make [`Store::compact_fully`] skip its compaction (as
+    /// a compaction whose error RocksDB reported and the crate dropped): called with
+    /// `store:compaction-dropped:<family>`, true skips it.
+    pub(crate) fn set_fault_hook(&mut self, hook: Option<FaultHook>) {
+        self.fault_hook = hook;
     }
 
     /// Makes the deletes of a batch physical: flushes every memtable (so that no live
@@ -432,7 +628,16 @@ impl Store {
             self.compact_fully(cf)?;
             clear.delete(layout::CF_META, &purge_mark(cf))?;
         }
-        self.write(clear, Durability::Sync)
+        self.write(clear, Durability::Sync)?;
+        // The MANIFEST rolled at the compaction holds a snapshot of the file set from just
+        // before it: the boundary keys of the files just compacted away (a held read's key,
+        // for instance). One more change of the file set (the flush of the cleared marks)
+        // rolls it again, to a snapshot without them, and the old MANIFEST is deleted.
+        let meta = self.cf(layout::CF_META)?;
+        let mut fo = FlushOptions::default();
+        fo.set_wait(true);
+        self.db.flush_cf_opt(&meta, &fo)?;
+        Ok(())
     }
 
     /// Completes the purges that a crash interrupted (a mark written with the deletes, not
@@ -756,6 +961,78 @@ mod tests {
             let data = std::fs::read(e.expect("entry").path()).unwrap_or_default();
             data.windows(needle.len()).any(|w| w == needle)
         })
+    }
+
+    #[test]
+    fn a_purge_is_refused_while_the_files_that_held_the_value_are_still_on_disk() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("db");
+        let secret = b"pinned-copy-0123456789-that-must-go";
+        let store = Store::create(&path, StoreTuning::default()).expect("create");
+        let mut b = store.batch();
+        b.put(layout::CF_HOLDS, b"Hkey", secret).expect("put");
+        store.write(b, Durability::Sync).expect("write");
+        store.flush_all().expect("flush");
+        // An iterator opened now pins the SST that holds the value: the compaction rewrites
+        // it, but RocksDB cannot delete it while the iterator lives.
+        let handle = store.cf(layout::CF_HOLDS).expect("handle");
+        let mut pin = store.db.raw_iterator_cf(&handle);
+        pin.seek_to_first();
+        assert!(pin.valid());
+        let mut b = store.batch();
+        b.delete(layout::CF_HOLDS, b"Hkey").expect("delete");
+        b.mark_purge(&[layout::CF_HOLDS]).expect("mark");
+        store.write(b, Durability::Sync).expect("write");
+        let err = store.purge(&[layout::CF_HOLDS]).expect_err("unconfirmed");
+        assert!(matches!(err, Error::PurgeUnconfirmed { .. }), "{err}");
+        assert!(
+            bytes_remain(&path, secret),
+            "the pinned file still holds it"
+        );
+        let mut marks = 0;
+        store
+            .scan_prefix(layout::CF_META, layout::META_PURGE_PREFIX, |_, _| {
+                marks += 1;
+                Ok(true)
+            })
+            .expect("scan");
+        assert_eq!(marks, 1, "the mark stays until the purge is confirmed");
+        drop(pin);
+        drop(handle);
+        store.purge(&[layout::CF_HOLDS]).expect("purge");
+        assert!(
+            !bytes_remain(&path, secret),
+            "gone once the iterator let go"
+        );
+    }
+
+    #[test]
+    fn a_dropped_compaction_is_caught_by_the_live_file_list() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("db");
+        let mut store = Store::create(&path, StoreTuning::default()).expect("create");
+        let mut b = store.batch();
+        b.put(
+            layout::CF_KEYS,
+            b"epoch/x",
+            b"wrapped-key-bytes-0123456789abcdef",
+        )
+        .expect("put");
+        store.write(b, Durability::Sync).expect("write");
+        store.flush_all().expect("flush");
+        let mut b = store.batch();
+        b.delete(layout::CF_KEYS, b"epoch/x").expect("delete");
+        store.write(b, Durability::Sync).expect("write");
+        store.set_fault_hook(Some(Arc::new(|p: &str| {
+            p == format!("{}{}", points::COMPACTION_DROPPED, layout::CF_KEYS)
+        })));
+        let err = store.compact_fully(layout::CF_KEYS).expect_err("dropped");
+        match err {
+            Error::PurgeUnconfirmed { files, .. } => assert!(!files.is_empty()),
+            other => panic!("{other}"),
+        }
+        store.set_fault_hook(None);
+        store.compact_fully(layout::CF_KEYS).expect("compacted");
     }
 
     #[test]
