@@ -258,6 +258,15 @@ fn policy_show_without_a_store_prints_the_builtin_default() {
             "customs enforcement",
             "abortion",
             "reproductive",
+            "HSI",
+            "ERO",
+            "CBP",
+            "USBP",
+            "la migra",
+            "homeland security investigation",
+            "enforcement and removal operation",
+            "border patrol",
+            "customs and border",
         ])
     );
     assert_eq!(i("searches_per_requester_per_hour"), Some(60));
