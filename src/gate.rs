@@ -14,7 +14,11 @@ use crate::core::Core;
 use crate::epoch::Timestamp;
 use crate::error::{Error, Result};
 use crate::plate::{Plate, Region};
-use crate::policy::{CaseRequest, Decision, DecisionContext, Policy, Purpose};
+use crate::policy::terms::contains_plate;
+use crate::policy::{CaseRequest, Decision, DecisionContext, Policy, Purpose, canonical_id};
+
+/// What is sealed instead of a justification that spells the searched plate.
+pub const JUSTIFICATION_WITH_PLATE: &str = "<redacted: the justification spelled the plate>";
 
 /// Longest requester, agency or warrant id recorded in the audit log.
 pub const MAX_ID_CHARS: usize = 64;
@@ -64,12 +68,21 @@ pub(crate) fn decide_and_audit(
     let audit = core.audit()?;
     let now = core.clock.now();
     let plate = Plate::parse(&req.plate).ok();
-    let agency_key = screen(&id(&req.agency).to_ascii_uppercase(), plate.as_ref());
-    let requester_key = screen(&id(&req.requester), plate.as_ref());
+    // Recorded, counted and compared in one canonical form: `det-7` is `DET-7`.
+    let agency_key = screen(&canonical_id(&req.agency), plate.as_ref());
+    let requester_key = screen(&canonical_id(&req.requester), plate.as_ref());
     let fingerprint = fingerprint_of(core, req)?;
     // The month's payload key is fetched (or made) before the audit writer lock is taken.
+    // A justification that spells the plate is sealed as a marker: the plate must not reach
+    // the audit log, not even sealed, since reviewers read justifications.
     let mut payload = match req.justification.as_ref().filter(|j| !j.trim().is_empty()) {
-        Some(text) => Some(core.payload_text(text.clone(), now)?),
+        Some(text) => {
+            let sealed = match &plate {
+                Some(p) if contains_plate(text, p) => JUSTIFICATION_WITH_PLATE.to_string(),
+                _ => text.clone(),
+            };
+            Some(core.payload_text(sealed, now)?)
+        }
         None => None,
     };
     let (audit_seq, decision) = audit.decide_then_append(&core.store, now, || {
@@ -149,7 +162,9 @@ fn fingerprint_of(core: &Core, req: &CaseRequest) -> Result<Option<[u8; 32]>> {
     Ok(Some(core.fingerprint(&region, &plate)?))
 }
 
-/// An id as recorded: trimmed, at most [`MAX_ID_CHARS`] characters.
+/// A warrant number (or an id outside the gate) as recorded: trimmed, at most
+/// [`MAX_ID_CHARS`] characters. Requester, agency and reviewer ids are recorded in
+/// [`canonical_id`] form instead.
 pub(crate) fn id(text: &str) -> String {
     text.trim().chars().take(MAX_ID_CHARS).collect()
 }

@@ -59,6 +59,9 @@ pub enum EntryKind {
     /// A month's audit payloads (free text) were crypto-shredded at the end of their
     /// retention: their key destroyed, their records deleted (`note` names the month).
     PayloadShred,
+    /// A reviewer asked to read the justifications of a period (`from`, `to`; `results`
+    /// is how many were shown). Written, durably, before any of them is opened.
+    JustificationReview,
 }
 
 impl EntryKind {
@@ -82,10 +85,11 @@ impl EntryKind {
             EntryKind::KeyRotation => "key_rotation",
             EntryKind::ReviewerCheck => "reviewer_check",
             EntryKind::PayloadShred => "payload_shred",
+            EntryKind::JustificationReview => "justification_review",
         }
     }
 
-    /// True for the kinds that are a request's decision (and count toward the rate limit).
+    /// True for the kinds that are a request's decision (and count toward a rate limit).
     pub fn is_request(self) -> bool {
         matches!(
             self,
@@ -93,6 +97,16 @@ impl EntryKind {
                 | EntryKind::HoldAdd
                 | EntryKind::HotlistAdd
                 | EntryKind::ReviewerCheck
+                | EntryKind::JustificationReview
+        )
+    }
+
+    /// True for a reviewer's requests (`audit searched`, `audit justifications`): they
+    /// count in the reviewer's own rate bucket, which no search can fill.
+    pub fn is_review(self) -> bool {
+        matches!(
+            self,
+            EntryKind::ReviewerCheck | EntryKind::JustificationReview
         )
     }
 }

@@ -191,13 +191,8 @@ impl Review {
                     }
                 }
             }
-            if let Some(k) = log::rate_key_of(&entry) {
+            for k in log::index_keys_of(&entry) {
                 expected_index.add(&k);
-            }
-            if log::fingerprint_indexed(entry.kind)
-                && let Some(fp) = entry.fingerprint.as_deref().and_then(hash_hex)
-            {
-                expected_index.add(&log::fingerprint_key(&fp, seq));
             }
             for (level, index, hash) in frontier.append(&h, h.hash_leaf(bytes)) {
                 match nodes.node(level, index) {
@@ -378,12 +373,6 @@ impl KeySum {
         }
         self.count += 1;
     }
-}
-
-fn hash_hex(text: &str) -> Option<Hash> {
-    let mut out = [0u8; 32];
-    hex::decode_to_slice(text, &mut out).ok()?;
-    Some(out)
 }
 
 fn fail(mut report: VerifyReport, problem: String) -> VerifyReport {
