@@ -71,7 +71,7 @@ pub use ingest::{IngestReport, RejectReason};
 pub use keys::MasterKey;
 pub use policy::{CaseRequest, Decision, DenyReason, Policy, Purpose};
 pub use record::{NewRead, ReadView};
-pub use review_check::ReviewerOutcome;
+pub use review_check::{JustificationReview, ReviewedJustification, ReviewerOutcome};
 pub use rotation::RotationReport;
 pub use search::{SearchOutcome, SearchRequest};
 pub use store::{Durability, StoreTuning};
