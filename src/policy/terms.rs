@@ -15,10 +15,12 @@
 //!    confusables data (UTS #39 skeletons, from the `unicode-security` crate), both as
 //!    written and case-folded, so Cyrillic `ІСЕ`, Greek `ΗSΙ` and Cherokee `Ꭵ` read as the
 //!    Latin letters they imitate. The confusables data leaves most Latin small capitals
-//!    (`ᴇ`, `ʀ`, `ᴍ`) and a few Cyrillic and Greek letters as prototypes of their own; those
-//!    are read through their Latin transliteration (the `deunicode` crate), for Latin,
-//!    Greek and Cyrillic letters only, so `ɪᴄᴇ` is `ice`. A letter may have several
-//!    readings (Greek `Ι` is `i` or `l`); a term matches when some reading spells it.
+//!    (`ᴇ`, `ʀ`, `ᴍ`) and a few Cyrillic and Greek letters as prototypes of their own, so a
+//!    Latin, Greek or Cyrillic letter is also read through its transliteration (the
+//!    `deunicode` crate), and so is a non-ASCII Latin prototype: `ɪᴄᴇ` is `ice`, Cyrillic
+//!    `в` (prototype `ʙ`) is `b`, and, as a side effect, a transliterated `депорт` is
+//!    `deport`. A letter may have several readings (Greek `Ι` is `i` or `l`, Cyrillic `р` is
+//!    `p` or `r`); a term matches when some reading spells it.
 //!    Readings are compared in skeleton space (`m` is `rn` on both sides), so `irnrnigrant`
 //!    is `immigrant` as well. ASCII letters are taken as typed: a lower-case `l` is not `I`.
 //! 3. **Digits for letters.** In a word that also has letters, or standing alone, a digit
@@ -635,6 +637,11 @@ mod tests {
             ("imm\u{00AD}igra\u{00AD}tion", "immigration"),
             ("irnrnigrant", "immigrant"), // rn for m
             ("\u{0406} \u{0421} \u{0415}", "ice"),
+            ("\u{0434}\u{0435}\u{043F}\u{043E}\u{0440}\u{0442}", "deport"), // депорт
+            (
+                "\u{0438}\u{043C}\u{043C}\u{0438}\u{0433}\u{0440}\u{0430}\u{043D}\u{0442}",
+                "immigrant",
+            ),
             ("I'CE", "ice"),
             // The agencies' own names and acronyms.
             ("HSI", "HSI"),
