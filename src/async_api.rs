@@ -101,7 +101,7 @@ use crate::ingest::IngestReport;
 use crate::keys::MasterKey;
 use crate::policy::{AlertsRequest, CaseRequest, Policy, RemovalRequest};
 use crate::record::NewRead;
-use crate::review_check::ReviewerOutcome;
+use crate::review_check::{JustificationReview, ReviewerOutcome};
 use crate::rotation::RotationReport;
 use crate::search::{SearchOutcome, SearchRequest};
 use crate::vault::{PolicyChange, Vault, VaultOptions};
@@ -215,6 +215,21 @@ impl AsyncVault {
         let (plate, region, reviewer) = (plate.into(), region.into(), reviewer.into());
         run_blocking("reviewer_check", move || {
             vault.reviewer_check(&plate, &region, &reviewer)
+        })
+        .await
+    }
+
+    /// The justification review (audited, rate-limited), as [`Vault::review_justifications`].
+    pub async fn review_justifications(
+        &self,
+        reviewer: impl Into<String>,
+        from: Option<Timestamp>,
+        to: Option<Timestamp>,
+    ) -> Result<JustificationReview> {
+        let vault = self.vault.clone();
+        let reviewer = reviewer.into();
+        run_blocking("review_justifications", move || {
+            vault.review_justifications(&reviewer, from, to)
         })
         .await
     }

@@ -16,7 +16,11 @@ use crate::core::Core;
 use crate::epoch::Timestamp;
 use crate::error::{Error, Result};
 use crate::plate::{Plate, Region};
-use crate::policy::{CaseRequest, Decision, DecisionContext, Policy, Purpose};
+use crate::policy::terms::contains_plate;
+use crate::policy::{CaseRequest, Decision, DecisionContext, Policy, Purpose, canonical_id};
+
+/// What is sealed instead of a justification that spells the searched plate.
+pub const JUSTIFICATION_WITH_PLATE: &str = "<redacted: the justification spelled the plate>";
 
 /// Longest requester, agency or warrant id recorded in the audit log.
 pub const MAX_ID_CHARS: usize = 64;
@@ -68,10 +72,16 @@ pub(crate) fn decide_and_audit(
     let plate = Plate::parse(&req.plate).ok();
     let ids = Ids::of(&req.agency, &req.requester, plate.as_ref());
     let fingerprint = fingerprint_of(core, req)?;
+    // A justification that spells the plate is sealed as a marker: the plate must not reach
+    // the audit log, not even sealed, since reviewers read justifications.
+    let justification = req.justification.as_deref().map(|text| match &plate {
+        Some(p) if contains_plate(text, p) => JUSTIFICATION_WITH_PLATE,
+        _ => text,
+    });
     let (audit_seq, decision) = decide_with(
         core,
         &ids,
-        req.justification.as_deref(),
+        justification,
         fingerprint,
         case_held,
         |policy, ctx| {
@@ -117,8 +127,8 @@ pub(crate) fn decide_and_audit(
 }
 
 /// A request's requester and agency as the audit log records them (and counts them for the
-/// rate limit): trimmed, capped at [`MAX_ID_CHARS`], the agency upper-cased, either replaced
-/// by a marker if it spells the request's plate.
+/// rate limit): in one canonical form (`policy::canonical_id`: `det-7` is `DET-7`), either
+/// replaced by a marker if it spells the request's plate.
 pub(crate) struct Ids {
     /// The agency, as recorded.
     pub agency: String,
@@ -130,8 +140,8 @@ impl Ids {
     /// The recorded form of an agency and requester.
     pub(crate) fn of(agency: &str, requester: &str, plate: Option<&Plate>) -> Ids {
         Ids {
-            agency: screen(&id(agency).to_ascii_uppercase(), plate),
-            requester: screen(&id(requester), plate),
+            agency: screen(&canonical_id(agency), plate),
+            requester: screen(&canonical_id(requester), plate),
         }
     }
 }
@@ -209,7 +219,9 @@ fn fingerprint_of(core: &Core, req: &CaseRequest) -> Result<Option<[u8; 32]>> {
     Ok(Some(core.fingerprint(&region, &plate)?))
 }
 
-/// An id as recorded: trimmed, at most [`MAX_ID_CHARS`] characters.
+/// A warrant number (or an id outside the gate) as recorded: trimmed, at most
+/// [`MAX_ID_CHARS`] characters. Requester, agency and reviewer ids are recorded in
+/// [`canonical_id`] form instead.
 pub(crate) fn id(text: &str) -> String {
     text.trim().chars().take(MAX_ID_CHARS).collect()
 }

@@ -75,7 +75,7 @@ pub use policy::{
     AlertsRequest, CaseRequest, Decision, DenyReason, Policy, Purpose, RemovalRequest,
 };
 pub use record::{NewRead, ReadView};
-pub use review_check::ReviewerOutcome;
+pub use review_check::{JustificationReview, ReviewedJustification, ReviewerOutcome};
 pub use rotation::RotationReport;
 pub use search::{SearchOutcome, SearchRequest};
 pub use store::{Durability, StoreTuning};

@@ -27,7 +27,7 @@ use crate::keys::{LABEL_AUDIT_FINGERPRINT, LABEL_HOTLIST, LABEL_SIGNING, MasterK
 use crate::policy::Policy;
 use crate::policy::{AlertsRequest, CaseRequest, RemovalRequest};
 use crate::record::NewRead;
-use crate::review_check::{self, ReviewerOutcome};
+use crate::review_check::{self, JustificationReview, ReviewerOutcome};
 use crate::rotation::{self, RotationReport};
 use crate::seal::os_random;
 use crate::search::{self, SearchOutcome, SearchRequest};
@@ -290,6 +290,21 @@ impl Vault {
         reviewer: &str,
     ) -> Result<ReviewerOutcome> {
         review_check::check(&self.core, plate, region, reviewer)
+    }
+
+    /// The justification review: the free-text justifications of the searches, holds and
+    /// hotlist requests dated in `[from, to)` (`to` defaults to now, `from` to a week before
+    /// `to`; at most 31 days), with who asked, for which case, offense and purpose, and the
+    /// decision. Only reviewers named in the policy may ask, rate-limited in the reviewers'
+    /// own bucket; the review is audited, durably, before any justification is opened, and
+    /// nothing else is opened. `from` after `to` is [`Error::InvalidArgument`].
+    pub fn review_justifications(
+        &self,
+        reviewer: &str,
+        from: Option<Timestamp>,
+        to: Option<Timestamp>,
+    ) -> Result<JustificationReview> {
+        review_check::justifications(&self.core, reviewer, from, to)
     }
 
     /// Replaces the policy (audited with the old and new versions' hashes). The epoch width

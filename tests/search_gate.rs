@@ -846,7 +846,7 @@ fn check_reviewer(vault: &Vault, dir: &std::path::Path, searched: &[(u64, String
     assert!(none.denial.is_none() && none.entries.is_empty());
 
     // Not a reviewer: denied, nothing listed, audited.
-    for who in ["DET-01", "", "oversight-1"] {
+    for who in ["DET-01", "", "OVERSIGHT-10"] {
         let before = entries(dir);
         let rc = vault
             .reviewer_check(PLATE_A, "CO", who)

@@ -73,6 +73,9 @@ pub enum EntryKind {
     /// first read-write open: `clock`, `epoch_width` and `header` as `store_created` records
     /// them in newer stores.
     HeaderBound,
+    /// A reviewer asked to read the justifications of a period (`from`, `to`; `results`
+    /// is how many were shown). Written, durably, before any of them is opened.
+    JustificationReview,
 }
 
 impl EntryKind {
@@ -101,10 +104,11 @@ impl EntryKind {
             EntryKind::HoldReleaseRequest => "hold_release_request",
             EntryKind::HotlistRemoveRequest => "hotlist_remove_request",
             EntryKind::HeaderBound => "header_bound",
+            EntryKind::JustificationReview => "justification_review",
         }
     }
 
-    /// True for the kinds that are a request's decision (and count toward the rate limit).
+    /// True for the kinds that are a request's decision (and count toward a rate limit).
     pub fn is_request(self) -> bool {
         matches!(
             self,
@@ -115,6 +119,16 @@ impl EntryKind {
                 | EntryKind::Alerts
                 | EntryKind::HoldReleaseRequest
                 | EntryKind::HotlistRemoveRequest
+                | EntryKind::JustificationReview
+        )
+    }
+
+    /// True for a reviewer's requests (`audit searched`, `audit justifications`): they
+    /// count in the reviewer's own rate bucket, which no search can fill.
+    pub fn is_review(self) -> bool {
+        matches!(
+            self,
+            EntryKind::ReviewerCheck | EntryKind::JustificationReview
         )
     }
 }

@@ -16,9 +16,18 @@
 //! n level:u8 index:u64be             hash of the complete subtree (level, index)
 //! p seq:u64be                        sealed justification payload
 //! r len:u16be agency len:u16be requester time:i64be seq:u64be   rate-limit index
+//! v len:u16be reviewer time:i64be seq:u64be                     reviewers' rate-limit index
 //! f fingerprint:32B seq:u64be        reviewer-check index
 //! c                                  the latest signed checkpoint (a C2SP signed note)
 //! ```
+//!
+//! Every index key of an entry is a function of the entry alone, [`index_keys_of`], used by
+//! the writer and by `audit verify` alike. Requests (searches, holds, hotlist entries) count
+//! under `r` by agency and requester as the entry records them; since ids are recorded in
+//! [`crate::policy::canonical_id`] form, that is one bucket per canonical id. A reviewer's
+//! requests (no agency recorded) count under `v` by reviewer alone, a bucket that no search
+//! can reach whatever agency and requester it names. Reviewer checks written before the `v`
+//! bucket existed recorded the agency `REVIEW` and keep their `r` key.
 
 use std::sync::Mutex;
 
@@ -40,6 +49,7 @@ const PFX_ENTRY: u8 = b'e';
 const PFX_NODE: u8 = b'n';
 const PFX_PAYLOAD: u8 = b'p';
 const PFX_RATE: u8 = b'r';
+const PFX_REVIEW: u8 = b'v';
 const PFX_FINGERPRINT: u8 = b'f';
 const KEY_CHECKPOINT: &[u8] = b"c";
 
@@ -78,23 +88,53 @@ fn rate_prefix(agency: &str, requester: &str) -> Vec<u8> {
     k
 }
 
-/// The rate-limit index key of an entry, if it is a request naming agency and requester.
+fn review_prefix(reviewer: &str) -> Vec<u8> {
+    let mut k = Vec::with_capacity(3 + reviewer.len() + 16);
+    k.push(PFX_REVIEW);
+    k.extend_from_slice(&(reviewer.len() as u16).to_be_bytes());
+    k.extend_from_slice(reviewer.as_bytes());
+    k
+}
+
+/// The rate-limit index key of an entry, if it is a request: `v` + reviewer for a
+/// reviewer's request that names no agency, `r` + agency + requester for any other.
 pub fn rate_key_of(entry: &Entry) -> Option<Vec<u8>> {
     if !entry.kind.is_request() {
         return None;
     }
-    let (Some(agency), Some(requester)) = (&entry.agency, &entry.requester) else {
-        return None;
+    let requester = entry.requester.as_ref()?;
+    let mut k = match &entry.agency {
+        // A reviewer's bucket: keyed by kind of requester, so a search cannot fill it.
+        None if entry.kind.is_review() => review_prefix(requester),
+        None => return None,
+        Some(agency) => rate_prefix(agency, requester),
     };
-    Some(rate_key(agency, requester, entry.time, entry.seq))
+    k.extend_from_slice(&entry.time.as_micros().to_be_bytes());
+    k.extend_from_slice(&entry.seq.to_be_bytes());
+    Some(k)
 }
 
-/// The rate-limit index key of a request by `agency` and `requester` at `time`, entry `seq`.
-pub fn rate_key(agency: &str, requester: &str, time: Timestamp, seq: u64) -> Vec<u8> {
-    let mut k = rate_prefix(agency, requester);
-    k.extend_from_slice(&time.as_micros().to_be_bytes());
-    k.extend_from_slice(&seq.to_be_bytes());
-    k
+/// Every index key an entry implies: its rate-limit key and, for searches, holds and hotlist
+/// entries, its plate-fingerprint key. The one definition of the index: the writer stores
+/// exactly these keys, and `audit verify` recomputes them from each entry.
+pub fn index_keys_of(entry: &Entry) -> Vec<Vec<u8>> {
+    let mut keys = Vec::with_capacity(2);
+    if let Some(k) = rate_key_of(entry) {
+        keys.push(k);
+    }
+    if let Some(fp) = indexed_fingerprint(entry) {
+        keys.push(fingerprint_key(&fp, entry.seq));
+    }
+    keys
+}
+
+/// The plate fingerprint an entry is indexed under, if its kind is indexed and it has one.
+fn indexed_fingerprint(entry: &Entry) -> Option<[u8; 32]> {
+    if !fingerprint_indexed(entry.kind) {
+        return None;
+    }
+    let bytes = hex::decode(entry.fingerprint.as_deref()?).ok()?;
+    bytes.try_into().ok()
 }
 
 /// The reviewer-check index key of an entry's plate fingerprint.
@@ -115,12 +155,14 @@ pub fn fingerprint_indexed(kind: crate::audit::entry::EntryKind) -> bool {
 
 /// First byte of the rate-limit index keys.
 pub const INDEX_RATE_PREFIX: u8 = PFX_RATE;
+/// First byte of the reviewers' rate-limit index keys.
+pub const INDEX_REVIEW_PREFIX: u8 = PFX_REVIEW;
 /// First byte of the reviewer-check (fingerprint) index keys.
 pub const INDEX_FINGERPRINT_PREFIX: u8 = PFX_FINGERPRINT;
 
-/// The sequence number an index key (`r` or `f`) names, if the key is well formed: an `r`
-/// key is `r, u16 len, agency, u16 len, requester, time BE8, seq BE8`, an `f` key is
-/// `f, fingerprint 32B, seq BE8`.
+/// The sequence number an index key (`r`, `v` or `f`) names, if the key is well formed: an
+/// `r` key is `r, u16 len, agency, u16 len, requester, time BE8, seq BE8`, a `v` key is
+/// `v, u16 len, reviewer, time BE8, seq BE8`, an `f` key is `f, fingerprint 32B, seq BE8`.
 pub fn index_key_seq(key: &[u8]) -> Option<u64> {
     let tail = match *key.first()? {
         PFX_RATE => {
@@ -128,6 +170,11 @@ pub fn index_key_seq(key: &[u8]) -> Option<u64> {
             let at = 3 + agency;
             let requester = u16::from_be_bytes(key.get(at..at + 2)?.try_into().ok()?) as usize;
             let rest = key.get(at + 2 + requester..)?;
+            (rest.len() == 16).then_some(&rest[8..])?
+        }
+        PFX_REVIEW => {
+            let reviewer = u16::from_be_bytes(key.get(1..3)?.try_into().ok()?) as usize;
+            let rest = key.get(3 + reviewer..)?;
             (rest.len() == 16).then_some(&rest[8..])?
         }
         PFX_FINGERPRINT if key.len() == 41 => &key[33..],
@@ -227,7 +274,9 @@ pub struct Pending {
     pub entry: Entry,
     /// Free text to seal into the entry's payload.
     pub payload: Option<PayloadText>,
-    /// The plate fingerprint to index for the reviewer check.
+    /// The plate fingerprint to index for the reviewer check. The index is computed from
+    /// the entry ([`index_keys_of`]); when given, this must be the entry's `fingerprint`
+    /// (the append is refused otherwise).
     pub fingerprint: Option<[u8; 32]>,
 }
 
@@ -407,11 +456,13 @@ impl AuditLog {
             for (level, index, hash) in frontier.append(&Blake3Hasher, leaf) {
                 batch.put(CF_AUDIT, &node_key(level, index), &hash)?;
             }
-            if let Some(k) = rate_key_of(&entry) {
-                batch.put(CF_AUDIT, &k, &[])?;
+            if p.fingerprint.is_some() && p.fingerprint != indexed_fingerprint(&entry) {
+                return Err(Error::Internal(format!(
+                    "audit entry {seq}: the fingerprint to index is not the entry's own"
+                )));
             }
-            if let Some(fp) = &p.fingerprint {
-                batch.put(CF_AUDIT, &fingerprint_key(fp, seq), &[])?;
+            for k in index_keys_of(&entry) {
+                batch.put(CF_AUDIT, &k, &[])?;
             }
             seqs.push(seq);
         }
@@ -436,16 +487,13 @@ impl AuditLog {
         requester: &str,
         since: Timestamp,
     ) -> Result<u32> {
-        let prefix = rate_prefix(agency, requester);
-        let mut from = prefix.clone();
-        from.extend_from_slice(&since.as_micros().to_be_bytes());
-        let to = crate::store::prefix_successor(&prefix).unwrap_or_else(|| vec![0xff; 64]);
-        let mut n = 0u32;
-        store.scan_range(CF_AUDIT, &from, &to, |_, _| {
-            n = n.saturating_add(1);
-            Ok(true)
-        })?;
-        Ok(n)
+        count_from(store, rate_prefix(agency, requester), since)
+    }
+
+    /// A reviewer's requests (allowed or denied) at or after `since`, counted in the
+    /// reviewers' own bucket; `reviewer` in [`crate::policy::canonical_id`] form.
+    pub fn review_attempts_since(store: &Store, reviewer: &str, since: Timestamp) -> Result<u32> {
+        count_from(store, review_prefix(reviewer), since)
     }
 
     /// Sequence numbers of the entries indexed under a plate fingerprint.
@@ -483,6 +531,19 @@ impl AuditLog {
             .map(Some)
             .map_err(|_| Error::Damaged(format!("the payload of audit entry {seq} is not UTF-8")))
     }
+}
+
+/// Index records under `prefix` dated at or after `since`.
+fn count_from(store: &Store, prefix: Vec<u8>, since: Timestamp) -> Result<u32> {
+    let mut from = prefix.clone();
+    from.extend_from_slice(&since.as_micros().to_be_bytes());
+    let to = crate::store::prefix_successor(&prefix).unwrap_or_else(|| vec![0xff; 64]);
+    let mut n = 0u32;
+    store.scan_range(CF_AUDIT, &from, &to, |_, _| {
+        n = n.saturating_add(1);
+        Ok(true)
+    })?;
+    Ok(n)
 }
 
 /// Number of entries in a stored log (one past the last entry's sequence number).
@@ -572,4 +633,56 @@ fn decode_err(e: EntryDecodeError) -> Error {
 /// A Merkle error from the stored nodes, as a crate error.
 pub fn from_merkle(e: merkle::MerkleError<Error>) -> Error {
     merkle_err(e)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audit::entry::EntryKind;
+
+    fn entry(kind: EntryKind, agency: Option<&str>, requester: &str) -> Entry {
+        let mut e = Entry::new(kind);
+        e.seq = 9;
+        e.time = Timestamp::from_unix_secs(1_795_000_000);
+        e.agency = agency.map(str::to_string);
+        e.requester = Some(requester.to_string());
+        e
+    }
+
+    #[test]
+    fn reviewers_have_a_bucket_of_their_own_and_old_entries_keep_their_keys() {
+        let review = entry(EntryKind::ReviewerCheck, None, "OVERSIGHT-1");
+        let search = entry(EntryKind::Search, Some("REVIEW"), "OVERSIGHT-1");
+        let legacy = entry(EntryKind::ReviewerCheck, Some("REVIEW"), "OVERSIGHT-1");
+        let justification = entry(EntryKind::JustificationReview, None, "OVERSIGHT-1");
+        let key = |e: &Entry| rate_key_of(e).expect("a request has a rate key");
+        assert_eq!(key(&review)[0], PFX_REVIEW);
+        assert_eq!(key(&justification)[0], PFX_REVIEW);
+        assert_eq!(key(&review), key(&justification), "one reviewers' bucket");
+        assert_eq!(key(&search)[0], PFX_RATE);
+        // A reviewer check written before the reviewers' bucket keeps the key it was
+        // written with, so old logs verify.
+        assert_eq!(key(&legacy), key(&search));
+        assert_ne!(key(&review), key(&search));
+        // Ids are keyed as recorded: an old lower-case entry keeps its own key.
+        let lower = entry(EntryKind::Search, Some("CITY-PD"), "det-7");
+        let upper = entry(EntryKind::Search, Some("CITY-PD"), "DET-7");
+        assert_ne!(key(&lower), key(&upper));
+        // Kinds that are not requests have no rate key; the fingerprint index follows the
+        // entry's own fingerprint.
+        assert!(rate_key_of(&entry(EntryKind::HoldRelease, Some("CITY-PD"), "DET-7")).is_none());
+        let mut fp = entry(EntryKind::Search, Some("CITY-PD"), "DET-7");
+        fp.fingerprint = Some(hex::encode([7u8; 32]));
+        assert_eq!(
+            index_keys_of(&fp),
+            vec![key(&fp), fingerprint_key(&[7u8; 32], 9)]
+        );
+        let mut check = review.clone();
+        check.fingerprint = Some(hex::encode([7u8; 32]));
+        assert_eq!(
+            index_keys_of(&check),
+            vec![key(&review)],
+            "checks are not indexed"
+        );
+    }
 }

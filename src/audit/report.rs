@@ -127,6 +127,8 @@ pub struct TransparencyReport {
     pub hotlist: HotlistTally,
     /// Reviewer checks (`audit searched`).
     pub reviewer_checks: Tally,
+    /// Justification reviews (`audit justifications`).
+    pub justification_reviews: Tally,
     /// Policy changes.
     pub policy_changes: u64,
     /// Master-key rotations.
@@ -150,7 +152,7 @@ impl TransparencyReport {
             agency: home_agency.to_string(),
             ..Default::default()
         };
-        let home = home_agency.trim().to_ascii_uppercase();
+        let home = crate::policy::canonical_id(home_agency);
         for e in entries {
             r.log_size += 1;
             let time = e.time.to_rfc3339();
@@ -161,7 +163,7 @@ impl TransparencyReport {
             let agency = e.agency.clone().unwrap_or_default();
             // A request naming no agency is not the home agency's (the policy denies it).
             let outside = agency != home;
-            if e.kind.is_request() && e.kind != EntryKind::ReviewerCheck {
+            if e.kind.is_request() && !e.kind.is_review() {
                 if e.decision == Some(Verdict::Denied)
                     && let Some(reason) = &e.reason
                 {
@@ -229,6 +231,7 @@ impl TransparencyReport {
                     m.reads_destroyed += n;
                 }
                 EntryKind::ReviewerCheck => r.reviewer_checks.add(e.decision),
+                EntryKind::JustificationReview => r.justification_reviews.add(e.decision),
                 EntryKind::PolicyChange => r.policy_changes += 1,
                 EntryKind::KeyRotation => r.key_rotations += 1,
                 EntryKind::PayloadShred => r.payload_months_shredded += 1,
@@ -285,6 +288,7 @@ impl TransparencyReport {
             ("hotlist entry requests", self.hotlist.requests.total()),
             ("hotlist alerts", self.hotlist.alerts),
             ("reviewer checks", self.reviewer_checks.total()),
+            ("justification reviews", self.justification_reviews.total()),
             ("policy changes", self.policy_changes),
             ("master-key rotations", self.key_rotations),
             (

@@ -1,5 +1,6 @@
 //! `platevault audit ...`: verify the log, publish checkpoints, prove entries, report, and
-//! the reviewer check. All but `searched` open the store read-only and need no master key.
+//! the reviewers' two views (`searched`, `justifications`). All but those two open the store
+//! read-only and need no master key.
 
 use std::path::PathBuf;
 
@@ -37,6 +38,12 @@ pub(crate) enum Command {
         after_help = "Example:\n  platevault audit searched --plate 7KQX291 --region CO --reviewer OVERSIGHT-1 --json\n\nExit 3 when the reviewer is not named in the policy or is over the rate limit."
     )]
     Searched(SearchedArgs),
+    /// The justification review: what officers wrote as the reason for the searches, holds
+    /// and hotlist entries of a period, for the policy's reviewers (itself audited).
+    #[command(
+        after_help = "Examples:\n  platevault audit justifications --reviewer OVERSIGHT-1 --json\n  platevault audit justifications --reviewer OVERSIGHT-1 --from 2026-11-01T00:00:00Z --to 2026-12-01T00:00:00Z\n\nThe period is [from, to): --to defaults to now, --from to a week before --to; at most 31 days.\nExit 3 when the reviewer is not named in the policy, is over the rate limit, or the period is too long."
+    )]
+    Justifications(JustificationsArgs),
 }
 
 /// Arguments of `audit verify`.
@@ -92,6 +99,20 @@ pub(crate) struct SearchedArgs {
     /// The reviewer asking (must be named in the policy's reviewers).
     #[arg(long)]
     reviewer: String,
+}
+
+/// Arguments of `audit justifications`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct JustificationsArgs {
+    /// The reviewer asking (must be named in the policy's reviewers).
+    #[arg(long)]
+    reviewer: String,
+    /// Start of the period (RFC 3339, inclusive); defaults to a week before --to.
+    #[arg(long, value_name = "RFC3339", value_parser = super::parse_time)]
+    from: Option<platevault::Timestamp>,
+    /// End of the period (RFC 3339, exclusive); defaults to now.
+    #[arg(long, value_name = "RFC3339", value_parser = super::parse_time)]
+    to: Option<platevault::Timestamp>,
 }
 
 fn open_review(global: &Global) -> Result<Review, CliError> {
@@ -285,7 +306,71 @@ pub(crate) fn run(global: &Global, out: &Output, cmd: Command) -> Result<Exit, C
                 Exit::Denied
             })
         }
+        Command::Justifications(a) => justifications(global, out, a),
     }
+}
+
+/// `audit justifications`: the reviewers' reading of the period's justifications.
+fn justifications(global: &Global, out: &Output, a: JustificationsArgs) -> Result<Exit, CliError> {
+    if let (Some(f), Some(t)) = (a.from, a.to)
+        && f > t
+    {
+        return Err(CliError::usage(format!(
+            "--from ({f}) is after --to ({t}): the period is [from, to)"
+        )));
+    }
+    super::common::disable_core_dumps();
+    let vault = global.open_vault()?;
+    let review = vault.review_justifications(&a.reviewer, a.from, a.to)?;
+    let entries: Vec<serde_json::Value> = review.entries.iter().map(to_json).collect();
+    let mut text = match &review.denial {
+        Some(d) => format!("DENIED ({}): {}", d.0, d.1),
+        None => format!(
+            "{} justification{} from {} to {} (review recorded as entry {})",
+            entries.len(),
+            if entries.len() == 1 { "" } else { "s" },
+            review.from,
+            review.to,
+            review.audit_seq
+        ),
+    };
+    for e in &review.entries {
+        let said = match (&e.justification, e.shredded, e.withheld) {
+            (Some(j), _, _) => format!("{j:?}"),
+            (None, true, _) => "(shredded: past the audit log's retention for free text)".into(),
+            _ => "(withheld: it spelled the plate)".into(),
+        };
+        text.push_str(&format!(
+            "\n  #{} {} {} by {} of {} case {} offense {} purpose {}: {}\n    {}",
+            e.seq,
+            e.time,
+            e.kind.as_str(),
+            e.requester.as_deref().unwrap_or("-"),
+            e.agency.as_deref().unwrap_or("-"),
+            e.case.as_deref().unwrap_or("-"),
+            e.offense.as_deref().unwrap_or("-"),
+            e.purpose.as_deref().unwrap_or("-"),
+            e.reason.as_deref().unwrap_or("-"),
+            said,
+        ));
+    }
+    out.result(
+        &serde_json::json!({
+            "decision": if review.denial.is_none() { "allowed" } else { "denied" },
+            "reason": review.denial.as_ref().map_or("allowed", |d| d.0),
+            "detail": review.denial.as_ref().map(|d| d.1.clone()),
+            "audit_seq": review.audit_seq,
+            "from": review.from,
+            "to": review.to,
+            "entries": entries,
+        }),
+        &text,
+    );
+    Ok(if review.denial.is_none() {
+        Exit::Ok
+    } else {
+        Exit::Denied
+    })
 }
 
 /// `audit verify --proof`: the reviewer's side, with no store.

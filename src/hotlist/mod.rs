@@ -323,7 +323,7 @@ pub(crate) fn add(core: &Core, req: &CaseRequest, expires: Timestamp) -> Result<
     // The same plate, region, case and agency already listed: this renews that entry (same
     // id, new expiry, a new audit entry) rather than listing the plate twice, which would
     // raise two alerts per read. A plate or region that does not parse is refused below.
-    let agency = req.agency.trim().to_ascii_uppercase();
+    let agency = crate::policy::canonical_id(&req.agency);
     let renews = match (Plate::parse(&req.plate), Region::parse(&req.region)) {
         (Ok(plate), Ok(region)) => index_lock(core)?.find_same(
             Listing {

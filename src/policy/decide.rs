@@ -529,7 +529,7 @@ impl Policy {
                     DenyReason::JustificationProhibitedTerm,
                     format!(
                         "the justification contains the prohibited term \"{term}\" (terms match \
-                         the start of any word, whatever the spelling); such searches are not allowed"
+                         the start of any word, whatever the spelling or spacing); such searches are not allowed"
                     ),
                 );
             }

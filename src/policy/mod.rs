@@ -61,8 +61,10 @@ pub const DEFAULT_ALLOWED_OFFENSES: [&str; 10] = [
 pub const DEFAULT_PROHIBITED_PURPOSES: [Purpose; 2] =
     [Purpose::Immigration, Purpose::ReproductiveHealth];
 
-/// The built-in default policy's prohibited justification terms.
-pub const DEFAULT_PROHIBITED_TERMS: [&str; 10] = [
+/// The built-in default policy's prohibited justification terms: the brief's ten, then the
+/// names and acronyms of the federal immigration agencies (acronyms, written in capitals,
+/// match whole words only; see [`terms`]).
+pub const DEFAULT_PROHIBITED_TERMS: [&str; 19] = [
     "ice",
     "immigration",
     "immigrant",
@@ -73,6 +75,15 @@ pub const DEFAULT_PROHIBITED_TERMS: [&str; 10] = [
     "customs enforcement",
     "abortion",
     "reproductive",
+    "HSI",
+    "ERO",
+    "CBP",
+    "USBP",
+    "la migra",
+    "homeland security investigation",
+    "enforcement and removal operation",
+    "border patrol",
+    "customs and border",
 ];
 
 /// The built-in default policy's reviewers.
@@ -587,10 +598,10 @@ impl Policy {
         &self.spec.reviewers
     }
 
-    /// True when `id` is a reviewer named by the policy (exact match after trimming).
+    /// True when `id` is a reviewer named by the policy (compared in [`canonical_id`] form).
     pub fn is_reviewer(&self, id: &str) -> bool {
-        let id = id.trim();
-        !id.is_empty() && self.spec.reviewers.iter().any(|r| r == id)
+        let id = canonical_id(id);
+        !id.is_empty() && self.spec.reviewers.iter().any(|r| canonical_id(r) == id)
     }
 
     /// How long audit payloads (free text) stay readable after their month ends.
@@ -629,7 +640,7 @@ impl Policy {
             .min()
     }
 
-    /// True when an agency id (trimmed, ASCII case ignored) is the home agency.
+    /// True when an agency id is the home agency (compared in [`canonical_id`] form).
     pub fn is_home_agency(&self, agency: &str) -> bool {
         same_agency(agency, &self.spec.agency)
     }
@@ -643,9 +654,41 @@ fn live_epochs(retention: Span, epoch: Span) -> u64 {
     }
 }
 
-/// Agency ids compare trimmed and ignoring ASCII case.
+/// Agency ids compare in [`canonical_id`] form.
 fn same_agency(a: &str, b: &str) -> bool {
-    a.trim().eq_ignore_ascii_case(b.trim())
+    canonical_id(a) == canonical_id(b)
+}
+
+/// The one form in which requester, agency and reviewer ids are compared, counted (rate
+/// limits) and recorded in the audit log, so that `det-7`, `DET-7`, ` det-7 ` and `ＤＥＴ-７`
+/// are one id: NFKC; invisible characters (zero-width, soft hyphen, bidi controls) removed;
+/// surrounding white space trimmed and inner runs of it made one space; the Unicode upper
+/// case of the lower case (`ß` is `SS`); NFKC again; at most 64 characters. Look-alike
+/// letters from other scripts are *not* folded: `DЕT-7` with a Cyrillic `Е` is another id
+/// (a stricter comparison can only refuse a reviewer, never admit one).
+pub fn canonical_id(text: &str) -> String {
+    let mut id = canonical_id_step(text);
+    // Case mapping and NFKC can interact on rare characters: repeat to a fixed point.
+    for _ in 0..3 {
+        let again = canonical_id_step(&id);
+        if again == id {
+            break;
+        }
+        id = again;
+    }
+    id
+}
+
+fn canonical_id_step(text: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    let visible: String = text
+        .nfkc()
+        .filter(|c| !terms::is_ignorable(*c))
+        .collect::<String>()
+        .to_lowercase()
+        .to_uppercase();
+    let spaced = visible.split_whitespace().collect::<Vec<_>>().join(" ");
+    spaced.nfkc().take(MAX_ID_CHARS).collect()
 }
 
 /// An offense code as compared: trimmed and ASCII upper-cased.

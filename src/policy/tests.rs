@@ -52,6 +52,15 @@ prohibited_terms = [
     "customs enforcement",
     "abortion",
     "reproductive",
+    "HSI",
+    "ERO",
+    "CBP",
+    "USBP",
+    "la migra",
+    "homeland security investigation",
+    "enforcement and removal operation",
+    "border patrol",
+    "customs and border",
 ]
 searches_per_requester_per_hour = 60
 max_image_bytes = 4194304
@@ -106,7 +115,16 @@ fn the_default_policy_is_the_briefs() {
             "undocumented",
             "customs enforcement",
             "abortion",
-            "reproductive"
+            "reproductive",
+            "HSI",
+            "ERO",
+            "CBP",
+            "USBP",
+            "la migra",
+            "homeland security investigation",
+            "enforcement and removal operation",
+            "border patrol",
+            "customs and border"
         ]
     );
     assert!(p.mous().is_empty());
@@ -512,7 +530,12 @@ fn reviewers_and_agencies_compare_as_documented() {
     let p = Policy::default_policy();
     assert!(p.is_reviewer("OVERSIGHT-1"));
     assert!(p.is_reviewer(" OVERSIGHT-1 "));
-    assert!(!p.is_reviewer("oversight-1"));
+    // Ids compare in one canonical form (case, width, invisible characters, spacing).
+    assert!(p.is_reviewer("oversight-1"));
+    assert!(p.is_reviewer("ＯＶＥＲＳＩＧＨＴ－１"));
+    assert!(p.is_reviewer("OVER\u{200B}SIGHT-1"));
+    assert!(!p.is_reviewer("OVERSIGHT-1X"));
+    assert!(!p.is_reviewer("OVERS\u{0406}GHT-1")); // a Cyrillic I is another id
     assert!(!p.is_reviewer(""));
     assert!(!p.is_reviewer("OVERSIGHT-2"));
     assert!(p.is_home_agency("city-pd"));
@@ -591,5 +614,34 @@ proptest! {
     #[test]
     fn arbitrary_text_is_refused_or_accepted_without_panicking(text in "\\PC{0,200}") {
         let _ = Policy::from_toml(&text);
+    }
+}
+
+#[test]
+fn ids_have_one_canonical_form() {
+    for (given, canonical) in [
+        ("DET-7", "DET-7"),
+        ("det-7", "DET-7"),
+        ("  det-7 ", "DET-7"),
+        ("\u{FF24}\u{FF25}\u{FF34}-\u{FF17}", "DET-7"),
+        ("DET\u{200B}-7\u{00AD}", "DET-7"),
+        ("Officer   Jane\tDoe", "OFFICER JANE DOE"),
+        ("stra\u{00DF}e", "STRASSE"),
+        ("city-pd", "CITY-PD"),
+        ("", ""),
+    ] {
+        assert_eq!(canonical_id(given), canonical, "{given:?}");
+    }
+    assert_eq!(canonical_id(&"x".repeat(100)).chars().count(), 64);
+    // Look-alikes from other scripts stay distinct ids.
+    assert_ne!(canonical_id("D\u{0415}T-7"), "DET-7");
+}
+
+proptest! {
+    #[test]
+    fn canonical_ids_are_a_fixed_point(text in "\\PC{0,80}") {
+        let once = canonical_id(&text);
+        prop_assert_eq!(canonical_id(&once), once.clone());
+        prop_assert!(once.chars().count() <= 64);
     }
 }

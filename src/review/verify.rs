@@ -137,6 +137,7 @@ impl Review {
         // How many index records the entries imply; each stored record is checked against
         // its entry after the walk.
         let mut expected_rate = 0u64;
+        let mut expected_review = 0u64;
         let mut expected_fingerprint = 0u64;
         let mut shredded_months = std::collections::BTreeSet::new();
         let mut missing_payloads: Vec<(u64, String)> = Vec::new();
@@ -194,11 +195,12 @@ impl Review {
                     }
                 }
             }
-            if log::rate_key_of(&entry).is_some() {
-                expected_rate += 1;
-            }
-            if fingerprint_key_of(&entry).is_some() {
-                expected_fingerprint += 1;
+            for k in log::index_keys_of(&entry) {
+                match k.first() {
+                    Some(&log::INDEX_RATE_PREFIX) => expected_rate += 1,
+                    Some(&log::INDEX_REVIEW_PREFIX) => expected_review += 1,
+                    _ => expected_fingerprint += 1,
+                }
             }
             for (level, index, hash) in frontier.append(&h, h.hash_leaf(bytes)) {
                 match nodes.node(level, index) {
@@ -243,7 +245,9 @@ impl Review {
         // The rate-limit and reviewer indexes must hold exactly the keys the entries imply:
         // a deleted index key would hide a search from `audit searched` or reset a rate limit,
         // an added one would charge a requester for searches never made.
-        if let Some(p) = self.check_indexes(size, expected_rate, expected_fingerprint)? {
+        if let Some(p) =
+            self.check_indexes(size, [expected_rate, expected_review, expected_fingerprint])?
+        {
             return Ok(fail(report, p));
         }
 
@@ -317,12 +321,16 @@ impl Review {
     fn check_indexes(
         &self,
         size: u64,
-        expected_rate: u64,
-        expected_fingerprint: u64,
+        [expected_rate, expected_review, expected_fingerprint]: [u64; 3],
     ) -> Result<Option<String>> {
         let store = self.store();
         for (prefix, name, expected) in [
             (log::INDEX_RATE_PREFIX, "rate-limit", expected_rate),
+            (
+                log::INDEX_REVIEW_PREFIX,
+                "reviewers' rate-limit",
+                expected_review,
+            ),
             (
                 log::INDEX_FINGERPRINT_PREFIX,
                 "reviewer-check",
@@ -490,22 +498,17 @@ fn check_index_chunk(
                 return Ok(());
             }
         };
-        let implied = if prefix == log::INDEX_RATE_PREFIX {
-            match (&fields.agency, &fields.requester) {
-                (Some(agency), Some(requester)) if fields.kind.is_request() => Some(
-                    log::rate_key(agency, requester, fields.time, fields.seq),
-                ),
-                _ => None,
-            }
-        } else if log::fingerprint_indexed(fields.kind) {
-            fields
-                .fingerprint
-                .as_deref()
-                .and_then(hash_hex)
-                .map(|fp| log::fingerprint_key(&fp, fields.seq))
-        } else {
-            None
-        };
+        // The one definition of an entry's index keys (`log::index_keys_of`), applied to the
+        // fields it reads.
+        let mut entry = Entry::new(fields.kind);
+        entry.seq = fields.seq;
+        entry.time = fields.time;
+        entry.agency = fields.agency.map(|a| a.into_owned());
+        entry.requester = fields.requester.map(|r| r.into_owned());
+        entry.fingerprint = fields.fingerprint.map(|f| f.into_owned());
+        let implied = log::index_keys_of(&entry)
+            .into_iter()
+            .find(|k| k.first() == Some(&prefix));
         if implied.as_deref() != Some(key.as_slice()) {
             problem = Some(format!(
                 "a {name} index record names entry {seq}, but that entry implies {}: index records were added, moved or changed",
@@ -519,21 +522,6 @@ fn check_index_chunk(
         Ok(())
     })?;
     Ok(problem)
-}
-
-/// The reviewer-check index key an entry implies, if any.
-fn fingerprint_key_of(entry: &Entry) -> Option<Vec<u8>> {
-    if !log::fingerprint_indexed(entry.kind) {
-        return None;
-    }
-    let fp = entry.fingerprint.as_deref().and_then(hash_hex)?;
-    Some(log::fingerprint_key(&fp, entry.seq))
-}
-
-fn hash_hex(text: &str) -> Option<Hash> {
-    let mut out = [0u8; 32];
-    hex::decode_to_slice(text, &mut out).ok()?;
-    Some(out)
 }
 
 fn fail(mut report: VerifyReport, problem: String) -> VerifyReport {
