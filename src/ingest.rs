@@ -24,7 +24,8 @@ use crate::store::layout::{self, CF_HOTLIST, CF_META};
 /// How far past the store's clock a capture time may be ("far in the future" beyond it).
 pub const FUTURE_TOLERANCE: Span = Span::from_minutes(5);
 
-/// Why one read was refused. Each names its field; none quotes a plate.
+/// Why one read was refused. Each names its field; none quotes a value of the read (a plate,
+/// a capture time): the structured fields carry them for the caller who gave them.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
 pub enum RejectReason {
@@ -38,7 +39,7 @@ pub enum RejectReason {
     #[error("captured_at: missing; give the capture time in RFC 3339 (UTC)")]
     MissingTime,
     /// A capture time more than five minutes past the store's clock.
-    #[error("captured_at: {captured_at} is more than 5 minutes after the store's clock ({now})")]
+    #[error("captured_at: more than 5 minutes after the store's clock ({now})")]
     FutureTime {
         /// The capture time given.
         captured_at: Timestamp,
@@ -46,7 +47,7 @@ pub enum RejectReason {
         now: Timestamp,
     },
     /// A capture time already past retention: it would be invisible at once.
-    #[error("captured_at: {captured_at} is already past the retention of {retention}")]
+    #[error("captured_at: already past the retention of {retention}")]
     PastRetention {
         /// The capture time given.
         captured_at: Timestamp,

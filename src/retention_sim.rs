@@ -84,11 +84,12 @@ impl PolicyUnderTest {
             Some((r, e)) => (r, Some(e)),
             None => (text, None),
         };
-        let retention =
-            Span::parse(ret).map_err(|e| Error::InvalidArgument(format!("policy {text}: {e}")))?;
+        // The refusal says which part is wrong, never what was typed (no refusal echoes input).
+        let retention = Span::parse(ret)
+            .map_err(|e| Error::InvalidArgument(format!("a policy's retention: {e}")))?;
         let epoch = match epoch {
             Some(e) => Span::parse(e)
-                .map_err(|err| Error::InvalidArgument(format!("policy {text}: {err}")))?,
+                .map_err(|err| Error::InvalidArgument(format!("a policy's epoch: {err}")))?,
             None => Self::default_epoch(retention),
         };
         let p = PolicyUnderTest {

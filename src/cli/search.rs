@@ -49,12 +49,13 @@ pub(crate) struct CaseArgs {
 impl CaseArgs {
     /// The library's request; `from` after `to` is a usage error (exit 2).
     pub(crate) fn request(&self) -> Result<CaseRequest, CliError> {
-        if let (Some(f), Some(t)) = (self.from, self.to)
-            && f > t
+        if let (Some(from), Some(to)) = (self.from, self.to)
+            && from > to
         {
-            return Err(CliError::usage(format!(
-                "--from ({f}) is after --to ({t}): the window is [from, to)"
-            )));
+            // The times themselves are not repeated: a refusal echoes no input value.
+            return Err(CliError::usage(
+                "--from is after --to: the window is [from, to); give an earlier --from",
+            ));
         }
         Ok(CaseRequest {
             plate: self.plate.clone(),
