@@ -226,6 +226,10 @@ fn flag_like(token: &str) -> bool {
 
 /// Parses the arguments, runs the command and returns the contract's exit code.
 pub fn run() -> ExitCode {
+    // Owner-only from the first file on: the store, RocksDB's own files, images, reports and
+    // exports are 0600 in 0700 folders (RocksDB takes no file mode; the umask is the only way
+    // to give its files one).
+    platevault::store::perms::restrict_umask();
     let json_requested = std::env::args_os().any(|a| a == "--json");
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,

@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 
+use platevault::store::perms;
 use platevault::{CaseRequest, Decision, ReadView, SearchOutcome, SearchRequest, Timestamp};
 
 use super::{CliError, Exit, Global, Output};
@@ -192,13 +193,15 @@ fn outcome_text(o: &SearchOutcome) -> String {
     }
 }
 
+/// Writes the decrypted images owner-only: the folder, when this creates it, 0700 and every
+/// image 0600 (an image is evidence about a person's whereabouts).
 fn write_images(dir: &std::path::Path, reads: &[ReadView]) -> Result<(), CliError> {
-    std::fs::create_dir_all(dir)
+    perms::create_private_dir_all(dir)
         .map_err(|e| CliError::internal(format!("cannot create {}: {e}", dir.display())))?;
     for r in reads {
         if let Some(img) = &r.image {
             let path = dir.join(format!("{}.jpg", r.read_id));
-            std::fs::write(&path, img)
+            perms::write_private(&path, img)
                 .map_err(|e| CliError::internal(format!("cannot write {}: {e}", path.display())))?;
         }
     }
