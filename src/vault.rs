@@ -267,16 +267,18 @@ impl Vault {
         review_check::check(&self.core, plate, region, reviewer)
     }
 
-    /// Replaces the policy (audited with the old and new versions' hashes). The epoch width
-    /// is fixed at creation; a policy that changes it is refused.
+    /// Replaces the policy (audited with the old and new versions' hashes and the new
+    /// version's full text, which is public). The epoch width is fixed at creation; a
+    /// policy that changes it is refused.
     pub fn apply_policy(&self, policy: &Policy) -> Result<PolicyChange> {
         let old = self.core.policy();
         old.check_replacement(policy)?;
+        let text = policy.to_toml();
         let mut entry = Entry::new(EntryKind::PolicyChange);
         entry.policy_old = Some(hex::encode(old.hash()));
         entry.policy_new = Some(hex::encode(policy.hash()));
         entry.policy_version = Some(policy.version());
-        let text = policy.to_toml();
+        entry.policy_text = Some(text.clone());
         let seq = self.core.audit()?.append_with(
             &self.core.store,
             self.core.clock.now(),
@@ -475,7 +477,8 @@ fn create_inner(
     let store = Store::create(&dir.join(DB_DIR), options.tuning)?;
     let kek = master.key_encryption_key(store_id);
     let mut batch = store.batch();
-    batch.put(CF_META, layout::META_POLICY, policy.to_toml().as_bytes())?;
+    let policy_text = policy.to_toml();
+    batch.put(CF_META, layout::META_POLICY, policy_text.as_bytes())?;
     batch.put(
         CF_META,
         layout::META_CLOCK,
@@ -503,6 +506,8 @@ fn create_inner(
     entry.policy_new = Some(hex::encode(policy.hash()));
     entry.policy_version = Some(policy.version());
     entry.agency = Some(policy.agency().to_string());
+    // The first version's text, so that the log alone holds the whole history.
+    entry.policy_text = Some(policy_text);
     core.audit()?
         .append(&core.store, created_at, Pending::plain(entry))?;
     // The header is written last: a directory without one is not a store.

@@ -239,6 +239,13 @@ pub struct Entry {
     /// Master-key generation now in force (rotations).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub generation: Option<u32>,
+    /// The full canonical TOML text of the policy now in force (creation, policy changes),
+    /// whose BLAKE3 is `policy_new`. A policy is the agency's public rules, so it is kept in
+    /// clear: a reviewer reads every version from the log itself, and a purpose removed for
+    /// one search and restored after shows as a version without it. Absent in entries written
+    /// before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy_text: Option<String>,
     /// Free words for anything else worth recording (never plate text).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
@@ -285,6 +292,7 @@ impl Entry {
             policy_new: None,
             policy_version: None,
             generation: None,
+            policy_text: None,
             note: None,
         }
     }

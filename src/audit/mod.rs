@@ -5,10 +5,12 @@
 //! - [`checkpoint`]: signed tree heads in the C2SP `tlog-checkpoint` signed-note format;
 //! - [`entry`]: what an entry records and its canonical bytes;
 //! - [`log`]: the durable log in the store (O(log n) appends, rate-limit and reviewer indexes);
-//! - [`report`]: the transparency report, counted from the entries.
+//! - [`report`]: the transparency report, counted from the entries;
+//! - [`policy_history`]: every policy the store has had, read from the log, and its checks.
 
 pub mod checkpoint;
 pub mod entry;
 pub mod log;
 pub mod merkle;
+pub mod policy_history;
 pub mod report;
