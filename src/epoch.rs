@@ -27,14 +27,15 @@ pub const MAX_RFC3339_MICROS: i64 = 253_402_300_799_999_999;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum TimeError {
-    /// Not an RFC 3339 time.
-    #[error("`{0}` is not an RFC 3339 time (for example 2026-11-29T14:05:00Z)")]
-    BadTimestamp(String),
-    /// Not a span such as `30d`.
+    /// Not an RFC 3339 time. The text is not kept: a refusal never echoes its input, which
+    /// may be a plate typed in the wrong place.
+    #[error("not an RFC 3339 time (for example 2026-11-29T14:05:00Z)")]
+    BadTimestamp,
+    /// Not a span such as `30d` (the text is not kept, as for [`TimeError::BadTimestamp`]).
     #[error(
-        "`{0}` is not a span: write a whole number and a unit, for example 90s, 3min, 72h, 30d, 2w, 18mo or 1y"
+        "not a span: write a whole number and a unit, for example 90s, 3min, 72h, 30d, 2w, 18mo or 1y"
     )]
-    BadSpan(String),
+    BadSpan,
     /// An epoch width outside 1 minute to 7 days, or not whole minutes.
     #[error("epoch width {0} is not allowed: it must be whole minutes, from 1min to 7d")]
     BadEpochWidth(Span),
@@ -77,8 +78,8 @@ impl Timestamp {
     /// Parses an RFC 3339 time (any offset; stored as UTC). The instant must fall in the UTC
     /// years 0000 to 9999, the ones RFC 3339 can write, so that it prints back as it parsed.
     pub fn parse_rfc3339(text: &str) -> Result<Self, TimeError> {
-        let t = OffsetDateTime::parse(text.trim(), &Rfc3339)
-            .map_err(|_| TimeError::BadTimestamp(text.to_string()))?;
+        let t =
+            OffsetDateTime::parse(text.trim(), &Rfc3339).map_err(|_| TimeError::BadTimestamp)?;
         let micros =
             i64::try_from(t.unix_timestamp_nanos() / 1000).map_err(|_| TimeError::OutOfRange)?;
         if !(MIN_RFC3339_MICROS..=MAX_RFC3339_MICROS).contains(&micros) {
@@ -97,7 +98,7 @@ impl Timestamp {
                 .ok()
                 .filter(|m| !(MIN_RFC3339_MICROS..=MAX_RFC3339_MICROS).contains(m))
                 .map(Timestamp)
-                .ok_or_else(|| TimeError::BadTimestamp(text.to_string())),
+                .ok_or(TimeError::BadTimestamp),
             None => Timestamp::parse_rfc3339(text),
         }
     }
@@ -208,7 +209,7 @@ impl Span {
         let t = text.trim();
         let digits = t.bytes().take_while(u8::is_ascii_digit).count();
         let (number, unit) = t.split_at(digits);
-        let bad = || TimeError::BadSpan(text.to_string());
+        let bad = || TimeError::BadSpan;
         let n: u64 = number.parse().map_err(|_| bad())?;
         let unit = unit.trim();
         let per = match unit {
@@ -361,7 +362,7 @@ impl Epoch {
         if e.start() == t {
             Ok(e)
         } else {
-            Err(TimeError::BadTimestamp(name.to_string()))
+            Err(TimeError::BadTimestamp)
         }
     }
 }

@@ -3,8 +3,8 @@
 //! One JSON object a line: `plate`, `region`, `captured_at` (RFC 3339), `camera`, and
 //! optionally `lat`, `lon`, `confidence`, and the image either inline (`image_b64`) or from
 //! a file (`image_path`, relative to `base`). Unknown fields are refused, so that a
-//! misspelt field is reported rather than silently lost. Reasons never quote a value that
-//! could be a plate.
+//! misspelt field is reported rather than silently lost. Reasons never quote a value of the
+//! line, of any type: any of them could be a plate.
 
 use std::path::Path;
 
@@ -13,6 +13,7 @@ use serde::Deserialize;
 
 use crate::epoch::Timestamp;
 use crate::record::NewRead;
+use crate::refusal::{JsonField, JsonType, json_line_reason};
 
 /// One input line. Unknown fields are refused so that a misspelt field is not silently lost.
 #[derive(Deserialize)]
@@ -34,9 +35,28 @@ pub(crate) struct Line {
     image_path: Option<String>,
 }
 
-/// Parses one line into a read, or says why it cannot be one.
+/// The fields of a line, their JSON types, and which must be present.
+const FIELDS: [JsonField; 9] = [
+    field("plate", JsonType::String, true),
+    field("region", JsonType::String, true),
+    field("captured_at", JsonType::String, true),
+    field("camera", JsonType::String, true),
+    field("lat", JsonType::Number, false),
+    field("lon", JsonType::Number, false),
+    field("confidence", JsonType::Number, false),
+    field("image_b64", JsonType::String, false),
+    field("image_path", JsonType::String, false),
+];
+
+const fn field(name: &'static str, ty: JsonType, required: bool) -> JsonField {
+    JsonField { name, ty, required }
+}
+
+/// Parses one line into a read, or says why it cannot be one. The reason never quotes a
+/// value of the line, of any type (see [`crate::refusal`]): it names the field, what it
+/// expects and what kind of value it got.
 pub fn parse_line(text: &str, base: &Path) -> Result<NewRead, String> {
-    let line: Line = serde_json::from_str(text).map_err(|e| json_reason(&e))?;
+    let line: Line = serde_json::from_str(text).map_err(|e| json_line_reason(&e, text, &FIELDS))?;
     let captured_at =
         Timestamp::parse_rfc3339(&line.captured_at).map_err(|e| format!("captured_at: {e}"))?;
     let image = match (line.image_b64, line.image_path) {
@@ -44,11 +64,17 @@ pub fn parse_line(text: &str, base: &Path) -> Result<NewRead, String> {
         (Some(b64), None) => Some(
             base64::engine::general_purpose::STANDARD
                 .decode(b64.trim())
-                .map_err(|e| format!("image_b64: not valid base64 ({e})"))?,
+                // The decoder's message quotes the offending byte: not shown.
+                .map_err(|_| "image_b64: not valid base64".to_string())?,
         ),
         (None, Some(path)) => {
+            // The path is input text (images are often named after their plate): the
+            // refusal gives the operating system's reason, never the path.
             let p = base.join(&path);
-            Some(std::fs::read(&p).map_err(|e| format!("image_path: cannot read {path}: {e}"))?)
+            Some(
+                std::fs::read(&p)
+                    .map_err(|e| format!("image_path: cannot read the file ({})", io_reason(&e)))?,
+            )
         }
         (None, None) => None,
     };
@@ -64,39 +90,16 @@ pub fn parse_line(text: &str, base: &Path) -> Result<NewRead, String> {
     })
 }
 
-/// A serde_json message without its "at line 1 column N" suffix (each line is one document).
-/// serde_json quotes an offending string value in "invalid type" messages; those values can
-/// be plates, so such messages are replaced by the field-free category.
-fn json_reason(e: &serde_json::Error) -> String {
-    let msg = e.to_string();
-    let msg = match msg.rfind(" at line ") {
-        Some(i) => msg[..i].to_string(),
-        None => msg,
-    };
-    if let Some(rest) = msg.strip_prefix("unknown field `") {
-        // serde quotes the unknown name, which is input text: name it only when it looks like
-        // a field name (lowercase letters and underscores), never when it could be a plate.
-        let name = rest.split('`').next().unwrap_or_default();
-        let field_like = !name.is_empty()
-            && name.len() <= 32
-            && name.bytes().all(|b| b.is_ascii_lowercase() || b == b'_');
-        let which = if field_like {
-            format!("unknown field `{name}`")
-        } else {
-            "an unknown field".to_string()
-        };
-        return format!(
-            "{which}: the fields are plate, region, captured_at, camera, lat, lon, confidence, \
-             image_b64 and image_path"
-        );
+/// An I/O error's kind in words (an `io::Error` from a read carries no path, but its
+/// message is the system's; the kind is enough).
+fn io_reason(e: &std::io::Error) -> String {
+    use std::io::ErrorKind;
+    match e.kind() {
+        ErrorKind::NotFound => "no such file".into(),
+        ErrorKind::PermissionDenied => "permission denied".into(),
+        ErrorKind::IsADirectory => "it is a folder".into(),
+        other => other.to_string(),
     }
-    if msg.starts_with("invalid type: string") {
-        return "a field has the wrong type (a string where a number was expected)".into();
-    }
-    if e.is_syntax() || e.is_eof() {
-        return format!("not a JSON object: {msg}");
-    }
-    msg
 }
 
 #[cfg(test)]

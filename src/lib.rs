@@ -52,6 +52,7 @@ mod lookup;
 pub mod plate;
 pub mod policy;
 pub mod record;
+pub mod refusal;
 pub mod retention_sim;
 pub mod review;
 pub mod review_check;

@@ -84,11 +84,12 @@ impl PolicyUnderTest {
             Some((r, e)) => (r, Some(e)),
             None => (text, None),
         };
-        let retention =
-            Span::parse(ret).map_err(|e| Error::InvalidArgument(format!("policy {text}: {e}")))?;
+        // The refusal says which part is wrong, never what was typed (no refusal echoes input).
+        let retention = Span::parse(ret)
+            .map_err(|e| Error::InvalidArgument(format!("a policy's retention: {e}")))?;
         let epoch = match epoch {
             Some(e) => Span::parse(e)
-                .map_err(|err| Error::InvalidArgument(format!("policy {text}: {err}")))?,
+                .map_err(|err| Error::InvalidArgument(format!("a policy's epoch: {err}")))?,
             None => Self::default_epoch(retention),
         };
         let p = PolicyUnderTest {
@@ -352,7 +353,7 @@ pub fn run(
             "the simulation starts at a UTC midnight".into(),
         ));
     }
-    std::fs::create_dir_all(&config.work_dir).map_err(|source| Error::Io {
+    crate::store::perms::create_private_dir_all(&config.work_dir).map_err(|source| Error::Io {
         path: config.work_dir.clone(),
         source,
     })?;
@@ -650,7 +651,7 @@ pub fn write_outputs(report: &RetentionReport, out: &Path) -> Result<Written> {
         let path = path.to_path_buf();
         move |source| Error::Io { path, source }
     };
-    std::fs::create_dir_all(out).map_err(io(out))?;
+    crate::store::perms::create_private_dir_all(out).map_err(io(out))?;
     let written = Written {
         json: out.join("retention.json"),
         markdown: out.join("retention.md"),
@@ -659,8 +660,9 @@ pub fn write_outputs(report: &RetentionReport, out: &Path) -> Result<Written> {
     };
     let json = serde_json::to_string_pretty(report)
         .map_err(|e| Error::Internal(format!("cannot encode the report: {e}")))?;
-    std::fs::write(&written.json, json + "\n").map_err(io(&written.json))?;
-    std::fs::write(&written.markdown, markdown(report)).map_err(io(&written.markdown))?;
+    let write = crate::store::perms::write_private;
+    write(&written.json, (json + "\n").as_bytes()).map_err(io(&written.json))?;
+    write(&written.markdown, markdown(report).as_bytes()).map_err(io(&written.markdown))?;
     chart(
         report,
         &written.disk_chart,

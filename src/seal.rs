@@ -9,8 +9,9 @@
 //!   tag), so a record swapped between reads, epochs or keys fails to open.
 //!
 //! Nonces and read ids come from a per-thread ChaCha20 generator seeded from the operating
-//! system (a system call per seal would be too slow for the ingest targets); keys themselves
-//! come straight from the OS ([`os_random`]). Nothing here knows about RocksDB.
+//! system (a system call per seal would be too slow for the ingest targets), reseeded in a
+//! forked child ([`fast_random`]); keys themselves come straight from the OS
+//! ([`os_random`]). Nothing here knows about RocksDB.
 
 use std::cell::RefCell;
 
@@ -55,25 +56,72 @@ pub fn os_random(buf: &mut [u8]) -> Result<(), SealError> {
     getrandom::fill(buf).map_err(|e| SealError::Random(e.to_string()))
 }
 
+/// A thread's generator and the process it was seeded in.
+struct ThreadRng {
+    rng: ChaCha20Rng,
+    pid: u32,
+}
+
 thread_local! {
-    static FAST_RNG: RefCell<Option<ChaCha20Rng>> = const { RefCell::new(None) };
+    static FAST_RNG: RefCell<Option<ThreadRng>> = const { RefCell::new(None) };
 }
 
 /// Fills `buf` from a per-thread ChaCha20 generator seeded from the OS (nonces, read ids).
+///
+/// The generator remembers the process id it was seeded in and is seeded afresh whenever
+/// it runs in another: after `fork`, the child's copy of this thread would otherwise go on
+/// with the parent's stream and give the nonces the parent gives next (two AES-GCM
+/// messages under one key and one nonce). The check costs one `getpid` per call.
 pub fn fast_random(buf: &mut [u8]) -> Result<(), SealError> {
+    let pid = std::process::id();
     FAST_RNG.with(|cell| {
         let mut slot = cell.borrow_mut();
-        if slot.is_none() {
-            let mut seed = [0u8; 32];
-            os_random(&mut seed)?;
-            *slot = Some(ChaCha20Rng::from_seed(seed));
-            seed.zeroize();
-        }
-        if let Some(rng) = slot.as_mut() {
-            rng.fill_bytes(buf);
-        }
+        let rng = match &mut *slot {
+            Some(t) if t.pid == pid => &mut t.rng,
+            stale => {
+                let mut seed = [0u8; 32];
+                os_random(&mut seed)?;
+                let fresh = ChaCha20Rng::from_seed(seed);
+                seed.zeroize();
+                &mut stale.insert(ThreadRng { rng: fresh, pid }).rng
+            }
+        };
+        rng.fill_bytes(buf);
         Ok(())
     })
+}
+
+/// Random bytes drawn from [`fast_random`] in one call (so one process-id check) and handed
+/// out in order: the read ids and nonces of one ingest batch, where a `getpid` per nonce
+/// would cost more than the sealing. It lives only for the call that drew it and runs no
+/// caller code meanwhile, so no forked child can continue it (a child runs only the thread
+/// that called `fork`); it is neither `Clone` nor kept. When it runs out, it draws again.
+pub(crate) struct Drawn {
+    bytes: Vec<u8>,
+    at: usize,
+}
+
+impl Drawn {
+    /// `len` fresh bytes.
+    pub(crate) fn new(len: usize) -> Result<Self, SealError> {
+        let mut bytes = vec![0u8; len];
+        fast_random(&mut bytes)?;
+        Ok(Drawn { bytes, at: 0 })
+    }
+
+    /// The next `N` bytes (fresh ones from the generator once the drawn ones run out).
+    fn take<const N: usize>(&mut self) -> Result<[u8; N], SealError> {
+        let mut out = [0u8; N];
+        match self.bytes.get(self.at..self.at + N) {
+            Some(next) => {
+                out.copy_from_slice(next);
+                self.bytes[self.at..self.at + N].fill(0);
+                self.at += N;
+            }
+            None => fast_random(&mut out)?,
+        }
+        Ok(out)
+    }
 }
 
 /// A plate's keyed hash under one epoch's (or one case's) hash key.
@@ -150,6 +198,27 @@ impl SealKey {
     pub fn seal(&self, aad: &[u8], plaintext: &[u8]) -> Result<Vec<u8>, SealError> {
         let mut nonce = [0u8; NONCE_LEN];
         fast_random(&mut nonce)?;
+        self.seal_with_nonce(nonce, aad, plaintext)
+    }
+
+    /// As [`SealKey::seal`], with the nonce taken from `drawn` (one draw for a whole batch).
+    pub(crate) fn seal_drawn(
+        &self,
+        drawn: &mut Drawn,
+        aad: &[u8],
+        plaintext: &[u8],
+    ) -> Result<Vec<u8>, SealError> {
+        let nonce = drawn.take::<NONCE_LEN>()?;
+        self.seal_with_nonce(nonce, aad, plaintext)
+    }
+
+    /// Seals under a nonce the caller drew (never reused: it comes from the generator).
+    fn seal_with_nonce(
+        &self,
+        nonce: [u8; NONCE_LEN],
+        aad: &[u8],
+        plaintext: &[u8],
+    ) -> Result<Vec<u8>, SealError> {
         let mut out = Vec::with_capacity(plaintext.len() + SEAL_OVERHEAD);
         out.push(SEAL_FORMAT_V1);
         out.extend_from_slice(&nonce);
@@ -197,6 +266,11 @@ impl ReadId {
         let mut id = [0u8; 16];
         fast_random(&mut id)?;
         Ok(ReadId(id))
+    }
+
+    /// A fresh random read id taken from `drawn`.
+    pub(crate) fn drawn(drawn: &mut Drawn) -> Result<Self, SealError> {
+        Ok(ReadId(drawn.take::<16>()?))
     }
 
     /// Lowercase hex (32 characters), the form shown to users.

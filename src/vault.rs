@@ -10,6 +10,7 @@
 //! hold a store open for writing; read-only opens (audit and deletion verification) may
 //! run beside it.
 
+use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -34,6 +35,7 @@ use crate::search::{self, SearchOutcome, SearchRequest};
 use crate::store::header::{ClockMode, DB_DIR, FORMAT, Header};
 use crate::store::layout::{self, CF_KEYS, CF_META};
 use crate::store::lock::lock_store;
+use crate::store::perms;
 use crate::store::{Access, Durability, Store, StoreTuning};
 
 /// How to create or open a vault. Start from `VaultOptions::default()`.
@@ -176,8 +178,16 @@ impl Vault {
 
     /// Opens the store in `dir`. A wrong master key is refused before anything is written.
     /// An interrupted expiry is completed, and epochs past retention expire, before it returns.
+    /// Folders and files are tightened to owner-only modes (0700 and 0600) first; see
+    /// [`crate::store::perms`].
     pub fn open(dir: &Path, master: &MasterKey, options: &VaultOptions) -> Result<Vault> {
         let vault = Vault::from_core(Core::open(dir, master, options.params(Access::ReadWrite))?);
+        // A store made before these modes, or grown by a process whose umask let RocksDB make
+        // 0644 files, is tightened here; a failure (files of another account) is not a reason
+        // to refuse the store, only to say so.
+        if let Err(e) = perms::tighten_store(dir) {
+            tracing::warn!("could not restrict the store's file modes to owner-only: {e}");
+        }
         vault.expire()?;
         Ok(vault)
     }
@@ -307,16 +317,18 @@ impl Vault {
         review_check::justifications(&self.core, reviewer, from, to)
     }
 
-    /// Replaces the policy (audited with the old and new versions' hashes). The epoch width
-    /// is fixed at creation; a policy that changes it is refused.
+    /// Replaces the policy (audited with the old and new versions' hashes and the new
+    /// version's full text, which is public). The epoch width is fixed at creation; a
+    /// policy that changes it is refused.
     pub fn apply_policy(&self, policy: &Policy) -> Result<PolicyChange> {
         let old = self.core.policy();
         old.check_replacement(policy)?;
+        let text = policy.to_toml();
         let mut entry = Entry::new(EntryKind::PolicyChange);
         entry.policy_old = Some(hex::encode(old.hash()));
         entry.policy_new = Some(hex::encode(policy.hash()));
         entry.policy_version = Some(policy.version());
-        let text = policy.to_toml();
+        entry.policy_text = Some(text.clone());
         let seq = self.core.audit()?.append_with(
             &self.core.store,
             self.core.clock.now(),
@@ -468,12 +480,11 @@ fn prepare_empty_dir(dir: &Path) -> Result<()> {
             }
             Ok(())
         }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            std::fs::create_dir_all(dir).map_err(|source| Error::Io {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => perms::create_private_dir_all(dir)
+            .map_err(|source| Error::Io {
                 path: dir.to_path_buf(),
                 source,
-            })
-        }
+            }),
         Err(source) => Err(Error::Io {
             path: dir.to_path_buf(),
             source,
@@ -502,6 +513,15 @@ fn create_inner(
         key_checks: Vec::new(),
         retired_key_checks: Vec::new(),
     };
+    // The store folder and the database folder are owner-only before anything is written
+    // in them: RocksDB takes no file mode, so the folders are what keeps its files private.
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| Error::Io { path, source }
+    };
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(perms::DIR_MODE))
+        .map_err(io(dir))?;
+    perms::create_private_dir_all(&dir.join(DB_DIR)).map_err(io(&dir.join(DB_DIR)))?;
     // Sealed by the master key, and bound to the log by the store_created entry below.
     header.key_checks = vec![crate::core::seal_key_check(&header, master, 1)?];
     let lock = lock_store(dir)?;
@@ -509,7 +529,8 @@ fn create_inner(
     store.set_fault_hook(options.store_fault_hook.clone());
     let kek = master.key_encryption_key(store_id);
     let mut batch = store.batch();
-    batch.put(CF_META, layout::META_POLICY, policy.to_toml().as_bytes())?;
+    let policy_text = policy.to_toml();
+    batch.put(CF_META, layout::META_POLICY, policy_text.as_bytes())?;
     batch.put(
         CF_META,
         layout::META_CLOCK,
@@ -538,10 +559,14 @@ fn create_inner(
     entry.policy_version = Some(policy.version());
     entry.agency = Some(policy.agency().to_string());
     crate::audit::binding::stamp(&mut entry, &header);
+    // The first version's text, so that the log alone holds the whole history.
+    entry.policy_text = Some(policy_text);
     core.audit()?
         .append(&core.store, created_at, Pending::plain(entry))?;
     // The header is written last: a directory without one is not a store.
     header.write(dir)?;
+    // Whatever RocksDB made under a permissive umask becomes owner-only too.
+    perms::tighten_store(dir).map_err(io(dir))?;
     Ok(core)
 }
 

@@ -210,7 +210,8 @@ fn stays_below(path: &str) -> bool {
 
 /// `jsonl_line`: `parse_line` never panics. An accepted line gives back exactly the fields
 /// the JSON holds (plate, region and camera as given, the time as RFC 3339 parses it,
-/// coordinates and confidence to the bit); a refused one says why without quoting the plate.
+/// coordinates and confidence to the bit); a refused one says why without quoting any value
+/// of the line, of any type ([`assert_refusal_quotes_no_value`]).
 ///
 /// Lines naming an `image_path` that could leave the (non-existent) base directory are
 /// skipped: `parse_line` reads that file whole before any size check, so a path such as
@@ -250,29 +251,96 @@ pub fn check_jsonl_line(data: &[u8]) {
         }
         Err(reason) => {
             assert!(!reason.is_empty(), "an empty reason");
-            if let Some(plate) = value
-                .as_ref()
-                .and_then(|m| m.get("plate"))
-                .and_then(|v| v.as_str())
-            {
-                let quotable = plate.chars().count() >= 5
-                    && plate.chars().any(char::is_alphabetic)
-                    && plate.chars().any(|c| c.is_ascii_digit())
-                    && text.matches(plate).count() <= 1
-                    // A "plate" that is a field name (`image_b64`) may appear in a message
-                    // that lists the fields: that is the schema speaking, not the plate.
-                    && !JSONL_FIELDS.iter().any(|f| f.contains(plate));
-                assert!(
-                    !(quotable && reason.contains(plate)),
-                    "the reason quotes the plate: {reason}"
-                );
-            }
+            assert_refusal_quotes_no_value(&text, value.as_ref(), &reason);
         }
     }
 }
 
-/// The field names of a JSON Lines read, which refusals may list.
-const JSONL_FIELDS: [&str; 9] = [
+/// A refusal quotes no value of the line, of any type (issue 13: a plate given as the JSON
+/// number `7291234` was echoed). Checked two ways, positions (`column 57`) aside:
+/// - every scalar of a line that parses as JSON (strings, numbers as written, keys that do
+///   not look like field names) of at least five characters, unless it is one of the words
+///   refusals are made of (a field name, the example time);
+/// - for any line, parsed or not, every run of letters and digits that holds a digit and is
+///   at least five long (what a plate typed anywhere looks like): refusals contain none.
+fn assert_refusal_quotes_no_value(
+    text: &str,
+    object: Option<&serde_json::Map<String, serde_json::Value>>,
+    reason: &str,
+) {
+    let reason = without_positions(reason);
+    let mut values = Vec::new();
+    if let Ok(v) = serde_json::from_str::<serde_json::Value>(text) {
+        scalars(&v, &mut values);
+    }
+    // A field-like key may be named ("unknown field `color`"): a value inside one proves
+    // nothing.
+    let named: Vec<&str> = object
+        .map(|m| {
+            m.keys()
+                .map(String::as_str)
+                .filter(|k| field_like(k))
+                .collect()
+        })
+        .unwrap_or_default();
+    let runs = text
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|r| r.len() >= 5 && r.bytes().any(|b| b.is_ascii_digit()))
+        .map(str::to_owned);
+    for v in values.into_iter().chain(runs) {
+        let quotable = v.chars().count() >= 5
+            && v.chars().any(char::is_alphanumeric)
+            && !REFUSAL_WORDS.iter().any(|w| w.contains(v.as_str()))
+            && !named.iter().any(|k| k.contains(v.as_str()));
+        assert!(
+            !(quotable && reason.contains(v.as_str())),
+            "the reason quotes `{v}` of the line: {reason}"
+        );
+    }
+}
+
+/// Every scalar of a JSON value as text, and every key that is not field-like.
+fn scalars(v: &serde_json::Value, out: &mut Vec<String>) {
+    match v {
+        serde_json::Value::String(s) => out.push(s.clone()),
+        serde_json::Value::Number(n) => out.push(n.to_string()),
+        serde_json::Value::Array(a) => a.iter().for_each(|x| scalars(x, out)),
+        serde_json::Value::Object(m) => {
+            for (k, x) in m {
+                if !field_like(k) {
+                    out.push(k.clone());
+                }
+                scalars(x, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// What a refusal may name as a field: lowercase letters and underscores, 1 to 32.
+fn field_like(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 32
+        && name.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')
+}
+
+/// The reason with the number after each `column` or `line` removed (a place, not a value).
+fn without_positions(reason: &str) -> String {
+    let mut out = String::new();
+    let mut words = reason.split(' ');
+    while let Some(w) = words.next() {
+        out.push_str(w);
+        out.push(' ');
+        if w == "column" || w == "line" {
+            words.next();
+        }
+    }
+    out
+}
+
+/// Words refusals are made of that a value could equal: the field names, the example time,
+/// serde_json's control-character range.
+const REFUSAL_WORDS: [&str; 12] = [
     "plate",
     "region",
     "captured_at",
@@ -282,6 +350,9 @@ const JSONL_FIELDS: [&str; 9] = [
     "confidence",
     "image_b64",
     "image_path",
+    "2026-11-29T14:05:00Z",
+    "RFC 3339",
+    "\\u0000-\\u001F",
 ];
 
 // ---------------------------------------------------------------------------------------

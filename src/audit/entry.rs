@@ -292,6 +292,13 @@ pub struct Entry {
     /// (`Header::binding_digest`; `store_created`, `header_bound`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub header: Option<String>,
+    /// The full canonical TOML text of the policy now in force (creation, policy changes),
+    /// whose BLAKE3 is `policy_new`. A policy is the agency's public rules, so it is kept in
+    /// clear: a reviewer reads every version from the log itself, and a purpose removed for
+    /// one search and restored after shows as a version without it. Absent in entries written
+    /// before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy_text: Option<String>,
     /// Free words for anything else worth recording (never plate text).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
@@ -343,6 +350,7 @@ impl Entry {
             clock: None,
             epoch_width: None,
             header: None,
+            policy_text: None,
             note: None,
         }
     }

@@ -7,10 +7,12 @@
 //! - [`log`]: the durable log in the store (O(log n) appends, rate-limit and reviewer indexes);
 //! - [`report`]: the transparency report, counted from the entries;
 //! - [`binding`]: the header's behaviour fields bound to the log (for keyless readers).
+//! - [`policy_history`]: every policy the store has had, read from the log, and its checks.
 
 pub mod binding;
 pub mod checkpoint;
 pub mod entry;
 pub mod log;
 pub mod merkle;
+pub mod policy_history;
 pub mod report;

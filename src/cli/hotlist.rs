@@ -3,6 +3,7 @@
 use std::io::BufRead;
 use std::path::PathBuf;
 
+use platevault::refusal::{self, JsonField, JsonType};
 use platevault::{Alert, AlertsRequest, CaseRequest, HotlistEntryInfo, RemovalRequest, Timestamp};
 use serde::Deserialize;
 
@@ -100,6 +101,29 @@ pub(crate) struct AlertsArgs {
     /// Only alerts for reads captured at or after this time (RFC 3339).
     #[arg(long, value_parser = super::parse_time)]
     since: Option<Timestamp>,
+}
+
+/// The fields of an import line (JSON Lines or CSV header), for refusals that name the
+/// field but never quote a value.
+const IMPORT_FIELDS: [JsonField; 10] = [
+    text_field("plate", true),
+    text_field("region", true),
+    text_field("case", true),
+    text_field("offense", true),
+    text_field("purpose", true),
+    text_field("requester", true),
+    text_field("agency", true),
+    text_field("expires", true),
+    text_field("justification", false),
+    text_field("warrant", false),
+];
+
+const fn text_field(name: &'static str, required: bool) -> JsonField {
+    JsonField {
+        name,
+        ty: JsonType::String,
+        required,
+    }
 }
 
 /// One import line.
@@ -364,10 +388,8 @@ fn import(global: &Global, out: &Output, file: &PathBuf) -> Result<Exit, CliErro
         }
         let is_json = *json_lines.get_or_insert_with(|| text.starts_with('{'));
         let parsed = if is_json {
-            serde_json::from_str::<ImportLine>(text).map_err(|e| {
-                let m = e.to_string();
-                m.split(" at line ").next().unwrap_or(&m).to_string()
-            })
+            serde_json::from_str::<ImportLine>(text)
+                .map_err(|e| refusal::json_line_reason(&e, text, &IMPORT_FIELDS))
         } else if let Some(h) = &csv_header {
             csv_line(h, text)
         } else {
@@ -460,7 +482,10 @@ fn csv_line(header: &[String], text: &str) -> Result<ImportLine, String> {
     for (h, v) in header.iter().zip(fields) {
         obj.insert(h.clone(), serde_json::Value::String(v));
     }
-    serde_json::from_value(serde_json::Value::Object(obj)).map_err(|e| e.to_string())
+    serde_json::from_value(serde_json::Value::Object(obj)).map_err(|e| {
+        let names: Vec<&str> = IMPORT_FIELDS.iter().map(|f| f.name).collect();
+        refusal::serde_reason(&e.to_string(), &names)
+    })
 }
 
 /// Splits one CSV line (RFC 4180 quoting: "a, b" and "say ""hi""").

@@ -151,8 +151,88 @@ pub(crate) fn parse_time(s: &str) -> Result<Timestamp, String> {
     Timestamp::parse_rfc3339(s).map_err(|e| e.to_string())
 }
 
+/// The text of a usage error whose clap rendering would quote what was typed (an invalid
+/// value, an unexpected argument, an unknown subcommand): any of them can be a plate typed
+/// in the wrong place, and a refusal never echoes input. `None` for the other kinds, whose
+/// clap text names only the command's own flags.
+fn usage_error_text(e: &clap::Error) -> Option<String> {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    let get = |k: ContextKind| match e.get(k) {
+        Some(ContextValue::String(s)) => Some(s.clone()),
+        Some(ContextValue::Strings(v)) => v.first().cloned(),
+        Some(ContextValue::StyledStr(s)) => Some(s.to_string()),
+        _ => None,
+    };
+    let arg = get(ContextKind::InvalidArg).unwrap_or_else(|| "an argument".into());
+    let mut text = match e.kind() {
+        ErrorKind::InvalidValue => {
+            let mut t = format!("error: invalid value for '{arg}' (the value is not shown)");
+            if let Some(ContextValue::Strings(valid)) = e.get(ContextKind::ValidValue) {
+                t.push_str(&format!("\n  [possible values: {}]", valid.join(", ")));
+            }
+            t
+        }
+        ErrorKind::ValueValidation => {
+            let why = std::error::Error::source(e)
+                .map(|s| format!(": {s}"))
+                .unwrap_or_default();
+            format!("error: invalid value for '{arg}' (the value is not shown){why}")
+        }
+        ErrorKind::TooManyValues => {
+            format!("error: unexpected value for '{arg}' (not shown); no more were expected")
+        }
+        ErrorKind::UnknownArgument => {
+            let token = get(ContextKind::InvalidArg).unwrap_or_default();
+            if flag_like(&token) {
+                format!("error: unexpected argument '{token}' found")
+            } else {
+                "error: unexpected argument found (not shown: a value goes right after its flag)"
+                    .to_string()
+            }
+        }
+        ErrorKind::InvalidSubcommand => {
+            let token = get(ContextKind::InvalidSubcommand).unwrap_or_default();
+            if flag_like(&token) {
+                format!("error: unrecognized subcommand '{token}'")
+            } else {
+                "error: unrecognized subcommand (not shown)".to_string()
+            }
+        }
+        _ => return None,
+    };
+    for (kind, what) in [
+        (ContextKind::SuggestedArg, "a similar argument exists"),
+        (
+            ContextKind::SuggestedSubcommand,
+            "a similar subcommand exists",
+        ),
+    ] {
+        if let Some(s) = get(kind) {
+            text.push_str(&format!("\n\n  tip: {what}: '{s}'"));
+        }
+    }
+    if let Some(usage) = get(ContextKind::Usage) {
+        text.push_str(&format!("\n\n{}", usage.trim_end()));
+    }
+    text.push_str("\n\nFor more information, try '--help'.\n");
+    Some(text)
+}
+
+/// True for what is shaped like a flag or subcommand name (lowercase letters and hyphens,
+/// at most 40): named in a refusal; anything else may be a value and is not shown.
+fn flag_like(token: &str) -> bool {
+    let name = token.trim_start_matches('-');
+    !name.is_empty()
+        && token.len() <= 40
+        && name.bytes().all(|b| b.is_ascii_lowercase() || b == b'-')
+}
+
 /// Parses the arguments, runs the command and returns the contract's exit code.
 pub fn run() -> ExitCode {
+    // Owner-only from the first file on: the store, RocksDB's own files, images, reports and
+    // exports are 0600 in 0700 folders (RocksDB takes no file mode; the umask is the only way
+    // to give its files one).
+    platevault::store::perms::restrict_umask();
     let json_requested = std::env::args_os().any(|a| a == "--json");
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
@@ -162,16 +242,22 @@ pub fn run() -> ExitCode {
                 let _ = e.print();
                 return ExitCode::SUCCESS;
             }
+            let safe = usage_error_text(&e);
             if json_requested {
                 let msg = e.kind().to_string();
-                let detail = e.to_string();
+                let detail = safe.unwrap_or_else(|| e.to_string());
                 common::print_json(&serde_json::json!({
                     "error": msg,
                     "detail": detail.trim(),
                     "exit_code": Exit::Usage.code(),
                 }));
             } else {
-                let _ = e.print();
+                match safe {
+                    Some(text) => eprintln!("{}", text.trim_end()),
+                    None => {
+                        let _ = e.print();
+                    }
+                }
             }
             return Exit::Usage.into();
         }

@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 
+use platevault::store::perms;
 use platevault::{CaseRequest, Decision, ReadView, SearchOutcome, SearchRequest, Timestamp};
 
 use super::{CliError, Exit, Global, Output};
@@ -49,12 +50,13 @@ pub(crate) struct CaseArgs {
 impl CaseArgs {
     /// The library's request; `from` after `to` is a usage error (exit 2).
     pub(crate) fn request(&self) -> Result<CaseRequest, CliError> {
-        if let (Some(f), Some(t)) = (self.from, self.to)
-            && f > t
+        if let (Some(from), Some(to)) = (self.from, self.to)
+            && from > to
         {
-            return Err(CliError::usage(format!(
-                "--from ({f}) is after --to ({t}): the window is [from, to)"
-            )));
+            // The times themselves are not repeated: a refusal echoes no input value.
+            return Err(CliError::usage(
+                "--from is after --to: the window is [from, to); give an earlier --from",
+            ));
         }
         Ok(CaseRequest {
             plate: self.plate.clone(),
@@ -191,13 +193,15 @@ fn outcome_text(o: &SearchOutcome) -> String {
     }
 }
 
+/// Writes the decrypted images owner-only: the folder, when this creates it, 0700 and every
+/// image 0600 (an image is evidence about a person's whereabouts).
 fn write_images(dir: &std::path::Path, reads: &[ReadView]) -> Result<(), CliError> {
-    std::fs::create_dir_all(dir)
+    perms::create_private_dir_all(dir)
         .map_err(|e| CliError::internal(format!("cannot create {}: {e}", dir.display())))?;
     for r in reads {
         if let Some(img) = &r.image {
             let path = dir.join(format!("{}.jpg", r.read_id));
-            std::fs::write(&path, img)
+            perms::write_private(&path, img)
                 .map_err(|e| CliError::internal(format!("cannot write {}: {e}", path.display())))?;
         }
     }

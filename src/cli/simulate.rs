@@ -138,8 +138,9 @@ pub(crate) fn ingest_simulation(
     Ok(totals)
 }
 
-fn write_jsonl(sim: &Simulation, path: &PathBuf) -> Result<u64, CliError> {
-    let file = std::fs::File::create(path)
+fn write_jsonl(sim: &Simulation, path: &std::path::Path) -> Result<u64, CliError> {
+    // Owner-only (0600): the file holds plates in clear.
+    let file = platevault::store::perms::create_private_file(path)
         .map_err(|e| CliError::usage(format!("cannot create {}: {e}", path.display())))?;
     let mut w = std::io::BufWriter::new(file);
     let mut n = 0u64;

@@ -648,8 +648,9 @@ impl Policy {
         if length_micros(from, to) > i128::from(max.as_micros()) {
             return deny(
                 DenyReason::WindowTooLong,
+                // The request's own times are not echoed (a refusal quotes no input value).
                 format!(
-                    "the window from {from} to {to} is longer than the policy's maximum of {}",
+                    "the window asked for is longer than the policy's maximum of {}",
                     canonical::span_text(max)
                 ),
             );
@@ -729,7 +730,7 @@ fn check_ahead(
     if until <= now {
         return deny(
             reason,
-            format!("a {what} must end after now ({now}); {until} is not later"),
+            format!("a {what} must end after now ({now}); the end given is not later"),
         );
     }
     let latest = now.plus(Span::from_days(u64::from(max_days)));

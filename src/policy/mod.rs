@@ -361,8 +361,11 @@ impl Policy {
 
     /// Parses and validates a policy written in TOML.
     pub fn from_toml(text: &str) -> Result<Policy, PolicyError> {
+        // TOML's own rendering prints the offending source line, and serde's messages quote
+        // values: a file given by mistake (a reads or hotlist file) would have its plates
+        // echoed. The refusal gives the line, column and kind of problem only.
         let spec: PolicySpec = toml::from_str(text).map_err(|e| PolicyError::Syntax {
-            message: e.to_string().trim_end().to_string(),
+            message: crate::refusal::toml_reason(&e, text),
         })?;
         Policy::from_spec(spec)
     }

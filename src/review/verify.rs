@@ -141,6 +141,7 @@ impl Review {
         let mut expected_fingerprint = 0u64;
         let mut shredded_months = std::collections::BTreeSet::new();
         let mut missing_payloads: Vec<(u64, String)> = Vec::new();
+        let mut policy_trail = crate::audit::policy_history::PolicyTrail::new();
         let walked = log::for_each_entry_bytes(self.store(), |seq, bytes| {
             if problem.is_some() {
                 return Ok(());
@@ -172,6 +173,10 @@ impl Review {
                 return Ok(());
             }
             last_time = entry.time;
+            if let Err(p) = policy_trail.observe(&entry) {
+                problem = Some(p);
+                return Ok(());
+            }
             if entry.kind == EntryKind::PayloadShred
                 && let Some(month) = &entry.note
             {
@@ -237,6 +242,12 @@ impl Review {
             problem = Some(format!(
                 "the payload of entry {seq} is missing, and its month's payloads were never shredded"
             ));
+        }
+        use crate::store::layout::{CF_META, META_POLICY};
+        if problem.is_none()
+            && let Some(in_force) = self.store().get(CF_META, META_POLICY)?
+        {
+            problem = policy_trail.finish(&in_force).err();
         }
         if let Some(p) = refused.or(problem) {
             return Ok(fail(report, p));

@@ -204,7 +204,7 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     };
     let tmp = path.with_extension("tmp");
     {
-        let mut f = std::fs::File::create(&tmp).map_err(io(&tmp))?;
+        let mut f = super::perms::create_private_file(&tmp).map_err(io(&tmp))?;
         f.write_all(bytes).map_err(io(&tmp))?;
         f.sync_all().map_err(io(&tmp))?;
     }

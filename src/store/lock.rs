@@ -11,6 +11,7 @@
 
 use std::collections::BTreeSet;
 use std::fs::File;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -66,6 +67,7 @@ pub(crate) fn lock_store(dir: &Path) -> Result<StoreLock> {
         .create(true)
         .truncate(false)
         .write(true)
+        .mode(super::perms::FILE_MODE)
         .open(&path)
         .map_err(|source| Error::Io {
             path: path.clone(),

@@ -22,6 +22,7 @@
 pub mod header;
 pub mod layout;
 pub(crate) mod lock;
+pub mod perms;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
