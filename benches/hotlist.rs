@@ -34,7 +34,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use platevault::record::NewRead;
+use platevault::model::record::NewRead;
 use platevault::{
     CaseRequest, Durability, MasterKey, Policy, RemovalRequest, Span, Vault, VaultOptions,
 };

@@ -8,9 +8,9 @@ use std::hint::black_box;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use platevault::EpochWidth;
 use platevault::Timestamp;
-use platevault::plate::{Plate, Region};
-use platevault::record::{ImageInfo, RecordBody};
-use platevault::seal::{Binding, HashKey, PlateTag, ReadId, SealKey};
+use platevault::crypto::seal::{Binding, HashKey, PlateTag, ReadId, SealKey};
+use platevault::model::plate::{Plate, Region};
+use platevault::model::record::{ImageInfo, RecordBody};
 
 fn plates(c: &mut Criterion) {
     let key = HashKey::from_bytes([7; 32]);

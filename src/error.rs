@@ -56,7 +56,7 @@ pub enum Error {
     InvalidArgument(String),
     /// A key could not be read, written or unwrapped.
     #[error(transparent)]
-    Key(#[from] crate::keys::KeyError),
+    Key(#[from] crate::crypto::keys::KeyError),
     /// A policy file or value was refused.
     #[error(transparent)]
     Policy(#[from] crate::policy::PolicyError),
@@ -97,10 +97,10 @@ impl From<rocksdb::Error> for Error {
     }
 }
 
-impl From<crate::seal::SealError> for Error {
-    fn from(e: crate::seal::SealError) -> Self {
+impl From<crate::crypto::seal::SealError> for Error {
+    fn from(e: crate::crypto::seal::SealError) -> Self {
         match e {
-            crate::seal::SealError::Random(msg) => {
+            crate::crypto::seal::SealError::Random(msg) => {
                 Error::Internal(format!("random number generator: {msg}"))
             }
             other => Error::Damaged(other.to_string()),

@@ -34,53 +34,34 @@
 #![deny(missing_docs)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]
 
-pub mod async_api;
 pub mod audit;
-mod core;
-mod digests;
-pub mod epoch;
+pub mod crypto;
+mod engine;
 mod error;
-pub mod expiry;
-mod gate;
-pub mod hold;
-pub mod hotlist;
-pub mod ingest;
-pub mod jsonl;
-pub mod keys;
-mod keystore;
-mod lookup;
-pub mod plate;
+pub mod model;
 pub mod policy;
-pub mod record;
-pub mod refusal;
-pub mod retention_sim;
-pub mod review;
-pub mod review_check;
-pub mod rotation;
-pub mod scan;
-pub mod seal;
-pub mod search;
-pub mod simulate;
+#[cfg(feature = "sim")]
+pub mod sim;
 pub mod store;
 pub mod vault;
+pub mod verify;
 
-pub use async_api::{AsyncVault, ExpiryTask};
-pub use epoch::{EpochWidth, Span, Timestamp};
+pub use crypto::keys::MasterKey;
+pub use engine::expiry::ExpiryReport;
+pub use engine::hold::{HoldInfo, HoldOutcome, ReleaseOutcome};
+pub use engine::hotlist::{Alert, AlertsOutcome, HotlistEntryInfo, HotlistOutcome, RemoveOutcome};
+pub use engine::ingest::{IngestReport, RejectReason};
+pub use engine::reviewer_check::{JustificationReview, ReviewedJustification, ReviewerOutcome};
+pub use engine::rotation::RotationReport;
+pub use engine::search::{SearchOutcome, SearchRequest};
 pub use error::{Error, Result};
-pub use expiry::ExpiryReport;
-pub use hold::{HoldInfo, HoldOutcome, ReleaseOutcome};
-pub use hotlist::{Alert, AlertsOutcome, HotlistEntryInfo, HotlistOutcome, RemoveOutcome};
-pub use ingest::{IngestReport, RejectReason};
-pub use keys::MasterKey;
+pub use model::epoch::{EpochWidth, Span, Timestamp};
+pub use model::record::{NewRead, ReadView};
 pub use policy::{
     AlertsRequest, CaseRequest, Decision, DenyReason, Policy, Purpose, RemovalRequest,
 };
-pub use record::{NewRead, ReadView};
-pub use review_check::{JustificationReview, ReviewedJustification, ReviewerOutcome};
-pub use rotation::RotationReport;
-pub use search::{SearchOutcome, SearchRequest};
 pub use store::{Durability, StoreTuning};
-pub use vault::{PolicyChange, StoreInfo, Vault, VaultOptions};
+pub use vault::{AsyncVault, ExpiryTask, PolicyChange, StoreInfo, Vault, VaultOptions};
 
 /// The README's examples, compiled and run as doctests so that they stay true.
 #[doc = include_str!("../README.md")]

@@ -8,10 +8,10 @@ use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
-use platevault::async_api::AsyncVault;
 use platevault::audit::entry::{Entry, EntryKind, Verdict};
 use platevault::policy::PolicySpec;
-use platevault::review::Review;
+use platevault::vault::AsyncVault;
+use platevault::verify::Review;
 use platevault::{
     CaseRequest, MasterKey, NewRead, Policy, SearchRequest, Span, Timestamp, Vault, VaultOptions,
 };
@@ -376,7 +376,7 @@ async fn advance_on_named_thread(
 async fn store_with_a_journaled_expiry(
     path: &Path,
     faults: &Arc<Faults>,
-) -> (AsyncVault, platevault::epoch::Epoch) {
+) -> (AsyncVault, platevault::model::epoch::Epoch) {
     let t0 = t("2026-11-10T12:00:00Z");
     let vault = faults.store(path, policy(Span::from_days(3)), t0).await;
     vault

@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use common::*;
 use platevault::audit::entry::{EntryKind, Verdict};
-use platevault::review::Review;
+use platevault::verify::Review;
 use platevault::{Policy, SearchRequest, Vault};
 
 const THREADS: usize = 8;

@@ -8,9 +8,9 @@ mod common;
 
 use common::{RawAudit, request};
 use platevault::audit::entry::EntryKind;
-use platevault::review::Review;
-use platevault::review::verify::check_inclusion;
-use platevault::scan::{Needle, scan_dir};
+use platevault::verify::Review;
+use platevault::verify::audit_log::check_inclusion;
+use platevault::verify::scan::{Needle, scan_dir};
 use platevault::{MasterKey, Policy, SearchRequest, Timestamp, Vault, VaultOptions};
 
 fn t(s: &str) -> Timestamp {
@@ -94,7 +94,7 @@ fn a_months_payloads_are_shredded_when_their_retention_ends_and_proofs_survive()
     // The old checkpoint is still consistent, and the justified entry still proves.
     assert!(
         review
-            .verify(Some(platevault::review::verify::PinnedCheckpoint {
+            .verify(Some(platevault::verify::audit_log::PinnedCheckpoint {
                 note: &note_before.note,
                 public_key: None,
             }))

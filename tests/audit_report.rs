@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use common::*;
 use platevault::audit::entry::{Entry, EntryKind, Verdict};
 use platevault::audit::report::{Tally, TransparencyReport};
-use platevault::review::Review;
+use platevault::verify::Review;
 use platevault::{CaseRequest, Policy, RemovalRequest, SearchRequest, Span, Vault};
 
 const POLICY: &str = r#"

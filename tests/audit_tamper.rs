@@ -21,10 +21,10 @@ use ed25519_dalek::VerifyingKey;
 use platevault::audit::checkpoint::verifying_key_from_hex;
 use platevault::audit::entry::{Entry, EntryKind};
 use platevault::audit::merkle::{Blake3Hasher, verify_consistency};
-use platevault::review::verify::{
+use platevault::verify::audit_log::{
     InclusionProof, PinnedCheckpoint, ProofCheckError, VerifyReport, check_inclusion,
 };
-use platevault::review::{CheckpointInfo, Review};
+use platevault::verify::{CheckpointInfo, Review};
 use platevault::{MasterKey, Policy, SearchRequest, Vault, VaultOptions};
 
 /// A closed store with a log of about 30 entries, a checkpoint taken early (while the vault

@@ -24,11 +24,11 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
-use platevault::keys::KeyError;
-use platevault::review::Review;
-use platevault::review::verify::PinnedCheckpoint;
+use platevault::crypto::keys::KeyError;
 use platevault::store::layout::epoch_cf;
 use platevault::store::{Access, Store, StoreTuning};
+use platevault::verify::Review;
+use platevault::verify::audit_log::PinnedCheckpoint;
 use platevault::{
     CaseRequest, EpochWidth, Error, MasterKey, NewRead, Policy, ReadView, SearchRequest, Span,
     Timestamp, Vault, VaultOptions,

@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use platevault::audit::entry::EntryKind;
-use platevault::review::Review;
+use platevault::verify::Review;
 use platevault::{
     EpochWidth, Error, MasterKey, NewRead, Policy, Span, Timestamp, Vault, VaultOptions,
 };

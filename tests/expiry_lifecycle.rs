@@ -16,8 +16,8 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use platevault::audit::entry::EntryKind;
-use platevault::review::Review;
-use platevault::simulate::{SimConfig, Simulation};
+use platevault::sim::traffic::{SimConfig, Simulation};
+use platevault::verify::Review;
 use platevault::{
     MasterKey, NewRead, Policy, RejectReason, SearchRequest, Span, StoreTuning, Timestamp, Vault,
     VaultOptions,

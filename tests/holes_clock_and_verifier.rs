@@ -19,7 +19,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use platevault::audit::entry::EntryKind;
-use platevault::review::Review;
+use platevault::verify::Review;
 use platevault::{Error, MasterKey, Policy, Span, Timestamp, Vault, VaultOptions};
 use support::{
     CASE, assert_exit, cli, count, create, days, entries, image, json, key_file, open, raw_dump,

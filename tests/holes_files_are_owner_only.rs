@@ -208,7 +208,7 @@ fn the_library_makes_and_keeps_stores_owner_only() {
 
     // A read-only open (a reviewer, perhaps another account) changes nothing.
     loosen(&dir);
-    platevault::review::Review::open(&dir)
+    platevault::verify::Review::open(&dir)
         .expect("review")
         .verify(None)
         .expect("verify");

@@ -10,9 +10,9 @@ mod common;
 
 use cli_support::{Env, T0, case_flags, read_line};
 use common::{entries, new_store, read, request, t, t0};
-use platevault::async_api::AsyncVault;
 use platevault::audit::entry::{EntryKind, Verdict};
-use platevault::review::Review;
+use platevault::vault::AsyncVault;
+use platevault::verify::Review;
 use platevault::{CaseRequest, Error, Policy, SearchRequest, Span, Vault};
 
 const PLATE: &str = "7KQX291";

@@ -10,7 +10,7 @@
 //! (`libc` is a dev-dependency for `fork`, `pipe`, `waitpid` and `_exit`: the library itself
 //! stays free of `unsafe`, and `std` has no `fork`.)
 
-use platevault::seal::{ReadId, fast_random};
+use platevault::crypto::seal::{ReadId, fast_random};
 
 /// Bytes drawn per side: a nonce's worth several times over, and a read id.
 const DRAW: usize = 64;

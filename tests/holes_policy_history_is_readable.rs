@@ -10,7 +10,7 @@ mod common;
 use common::*;
 use platevault::audit::entry::EntryKind;
 use platevault::audit::policy_history::{self, text_hash};
-use platevault::review::Review;
+use platevault::verify::Review;
 use platevault::{Policy, Purpose, SearchRequest};
 
 /// The default policy without `immigration` among its prohibited purposes.

@@ -12,7 +12,7 @@ mod cli_support;
 use std::path::Path;
 
 use cli_support::*;
-use platevault::jsonl::parse_line;
+use platevault::model::jsonl::parse_line;
 use platevault::{Policy, Span, Timestamp};
 use proptest::prelude::*;
 use serde_json::{Value, json};

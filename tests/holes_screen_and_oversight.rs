@@ -16,7 +16,7 @@ use common::{entries, new_store, read, request, t0};
 use platevault::audit::entry::{EntryKind, Verdict};
 use platevault::policy::terms::ProhibitedTerms;
 use platevault::policy::{DEFAULT_PROHIBITED_TERMS, PolicySpec};
-use platevault::review::Review;
+use platevault::verify::Review;
 use platevault::{CaseRequest, Policy, SearchRequest, Span, Vault};
 use proptest::prelude::*;
 

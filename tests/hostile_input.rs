@@ -20,9 +20,9 @@ use std::path::PathBuf;
 
 use checks::{Choices, TARGETS};
 use platevault::audit::entry::Entry;
-use platevault::plate::{Plate, Region};
-use platevault::record::{ImageInfo, MAX_CAMERA_BYTES, RecordBody};
-use platevault::review::Review;
+use platevault::model::plate::{Plate, Region};
+use platevault::model::record::{ImageInfo, MAX_CAMERA_BYTES, RecordBody};
+use platevault::verify::Review;
 use platevault::{
     CaseRequest, MasterKey, NewRead, Policy, RejectReason, SearchRequest, Timestamp, Vault,
     VaultOptions,

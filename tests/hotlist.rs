@@ -4,8 +4,8 @@
 //! are each audited; and no raw file of the store ever holds a hotlist plate in plaintext.
 
 use platevault::audit::entry::EntryKind;
-use platevault::review::Review;
-use platevault::scan::{Needle, scan_dir};
+use platevault::verify::Review;
+use platevault::verify::scan::{Needle, scan_dir};
 use platevault::{
     Alert, AlertsRequest, CaseRequest, HotlistEntryInfo, MasterKey, NewRead, Policy,
     RemovalRequest, Timestamp, Vault, VaultOptions,

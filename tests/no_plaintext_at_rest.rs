@@ -2,7 +2,7 @@
 //! recognisable image bytes, no file under the store directory (SST, blob, WAL, MANIFEST,
 //! info logs, header) contains any of them in plaintext. Scans the raw bytes.
 
-use platevault::scan::{Needle, scan_dir};
+use platevault::verify::scan::{Needle, scan_dir};
 use platevault::{MasterKey, NewRead, Policy, Timestamp, Vault, VaultOptions};
 
 const PLATES: [&str; 4] = ["7KQX291", "QZW4471", "LPR2026X", "MXV88213"];
@@ -119,7 +119,7 @@ fn no_plaintext_reaches_any_file() {
     vault.ingest(reads()).expect("ingest again");
     vault.flush().expect("flush");
     drop(vault);
-    let files = platevault::scan::files_under(&store).expect("list");
+    let files = platevault::verify::scan::files_under(&store).expect("list");
     assert!(
         files
             .iter()

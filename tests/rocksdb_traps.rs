@@ -21,8 +21,8 @@ use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use platevault::review::Review;
-use platevault::scan::Needle;
+use platevault::verify::Review;
+use platevault::verify::scan::Needle;
 use platevault::{MasterKey, Policy, RemovalRequest, Span, Vault};
 use rocksdb::{DB, DBWithThreadMode, MultiThreaded, Options};
 use support::*;
@@ -90,7 +90,7 @@ fn expire_e(v: &Vault) {
     assert_eq!(report.expired_epochs, vec![E.to_string()]);
 }
 
-fn only_in(findings: &[platevault::scan::Finding], prefix: &str) -> Vec<String> {
+fn only_in(findings: &[platevault::verify::scan::Finding], prefix: &str) -> Vec<String> {
     findings
         .iter()
         .map(|f| f.file.display().to_string())
@@ -384,7 +384,7 @@ fn a_log_stays_until_every_family_is_flushed_and_expiry_flushes_them_all() {
         .expect("put");
     db.flush_cf(db.cf_handle("a").expect("a")).expect("flush a");
     let needle = whole_needles("marker", std::slice::from_ref(&marker));
-    let in_logs = |found: Vec<platevault::scan::Finding>| {
+    let in_logs = |found: Vec<platevault::verify::scan::Finding>| {
         found
             .iter()
             .filter(|f| f.file.to_string_lossy().ends_with(".log"))
@@ -533,7 +533,7 @@ fn no_manifest_keeps_the_boundary_keys_of_an_expired_epochs_files() {
         .collect();
     let mut needles = whole_needles("boundary key", &boundary);
     needles.extend(whole_needles("record key", &record_keys));
-    let in_manifests = |found: &[platevault::scan::Finding]| -> Vec<String> {
+    let in_manifests = |found: &[platevault::verify::scan::Finding]| -> Vec<String> {
         found
             .iter()
             .filter(|f| {

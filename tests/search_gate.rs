@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 
 use common::*;
 use platevault::audit::entry::{Entry, EntryKind, Verdict};
-use platevault::plate::{Plate, Region};
+use platevault::model::plate::{Plate, Region};
 use platevault::{CaseRequest, Error, Policy, SearchRequest, Span, Timestamp, Vault};
 
 const PLATE_A: &str = "7KQX291";

@@ -26,7 +26,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use platevault::audit::entry::EntryKind;
-use platevault::seal::ReadId;
+use platevault::crypto::seal::ReadId;
 use platevault::{
     Alert, AsyncVault, CaseRequest, MasterKey, NewRead, Policy, RemovalRequest, SearchRequest,
     Span, StoreTuning, Timestamp, VaultOptions,

@@ -5,9 +5,9 @@
 
 use std::path::Path;
 
-use platevault::epoch::Span;
-use platevault::record::NewRead;
-use platevault::simulate::{SimConfig, Simulation};
+use platevault::model::epoch::Span;
+use platevault::model::record::NewRead;
+use platevault::sim::traffic::{SimConfig, Simulation};
 use platevault::{
     CaseRequest, Durability, MasterKey, Policy, SearchRequest, StoreTuning, Timestamp, Vault,
     VaultOptions,

@@ -10,10 +10,10 @@
 //!   policy and no audit.
 //! - `sqlite`: what an agency would build instead. SQLite (bundled, WAL mode,
 //!   `synchronous=NORMAL`), one table indexed on `(tag, epoch)` and on `epoch`, the same keyed
-//!   hashing and sealing as platevault (`platevault::seal`), batches of 1,000 in one
+//!   hashing and sealing as platevault (`platevault::crypto::seal`), batches of 1,000 in one
 //!   transaction, expiry by `DELETE ... WHERE epoch = ?`.
 //!
-//! Every engine sees the same reads (from `platevault::simulate`), in batches of 1,000, and
+//! Every engine sees the same reads (from `platevault::sim::traffic`), in batches of 1,000, and
 //! answers the same searches: an exact plate over a 30-day window, that is 30 per-epoch
 //! lookups. Only the engine's own calls are timed; generating the traffic is not.
 //!
@@ -34,8 +34,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use platevault::record::NewRead;
-use platevault::simulate::{SimConfig, Simulation};
+use platevault::model::record::NewRead;
+use platevault::sim::traffic::{SimConfig, Simulation};
 use platevault::{StoreTuning, Timestamp};
 use serde::{Deserialize, Serialize};
 
@@ -166,7 +166,7 @@ impl Workload {
 /// (33 bytes), the record as platevault seals it (encoded metadata plus 29 bytes of nonce,
 /// tag and format byte) and, with an image, its key (17 bytes) and sealed image.
 pub fn logical_bytes(read: &NewRead) -> u64 {
-    const SEAL: u64 = platevault::seal::SEAL_OVERHEAD as u64;
+    const SEAL: u64 = platevault::crypto::seal::SEAL_OVERHEAD as u64;
     // version, flags, time, camera length, camera, lat, lon, confidence, image len + digest.
     let mut record = 1 + 1 + 8 + 2 + read.camera.len() as u64;
     if read.lat.is_some() {

@@ -3,8 +3,8 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use platevault::epoch::Span;
-use platevault::record::NewRead;
+use platevault::model::epoch::Span;
+use platevault::model::record::NewRead;
 use platevault::{Durability, MasterKey, Policy, StoreTuning, Vault, VaultOptions};
 
 use super::{Engine, Result, SearchSample, Workload, month_end};

@@ -20,7 +20,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use platevault::StoreTuning;
-use platevault::record::{ImageInfo, NewRead, RecordBody};
+use platevault::model::record::{ImageInfo, NewRead, RecordBody};
 use rocksdb::{
     BlockBasedOptions, BoundColumnFamily, Cache, DBCompressionType, DBWithThreadMode,
     MultiThreaded, Options, ReadOptions, SliceTransform, WriteBatch, WriteBufferManager,
@@ -157,7 +157,7 @@ impl Engine for RawEngine {
                 }),
             };
             let mut value = body.encode();
-            value.resize(value.len() + platevault::seal::SEAL_OVERHEAD, 0);
+            value.resize(value.len() + platevault::crypto::seal::SEAL_OVERHEAD, 0);
             wb.put_cf(&cf, key, &value);
             if let Some(img) = &read.image {
                 let mut ikey = [0u8; 17];

@@ -13,10 +13,10 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use platevault::EpochWidth;
-use platevault::epoch::Epoch;
-use platevault::plate::{Plate, Region};
-use platevault::record::{ImageInfo, NewRead, RecordBody};
-use platevault::seal::{Binding, HashKey, ReadId, SealKey, os_random};
+use platevault::crypto::seal::{Binding, HashKey, ReadId, SealKey, os_random};
+use platevault::model::epoch::Epoch;
+use platevault::model::plate::{Plate, Region};
+use platevault::model::record::{ImageInfo, NewRead, RecordBody};
 use rusqlite::{Connection, params};
 
 use super::{DAYS, Engine, Result, SearchSample, month_end};

@@ -26,11 +26,11 @@ use platevault::audit::entry::{
     DeletionDigests, ENTRY_VERSION, Entry, EntryKind, Verdict, WindowDigest,
 };
 use platevault::audit::merkle::{Blake3Hasher, Hash, MemoryTree, TreeHasher};
-use platevault::jsonl::parse_line;
-use platevault::plate::{MAX_PLATE_CHARS, Plate, Region};
+use platevault::model::jsonl::parse_line;
+use platevault::model::plate::{MAX_PLATE_CHARS, Plate, Region};
+use platevault::model::record::{ImageInfo, MAX_CAMERA_BYTES, RecordBody};
 use platevault::policy::Policy;
-use platevault::record::{ImageInfo, MAX_CAMERA_BYTES, RecordBody};
-use platevault::review::verify::{InclusionProof, check_inclusion};
+use platevault::verify::audit_log::{InclusionProof, check_inclusion};
 
 /// A check: panics when a property fails for the input.
 pub type Check = fn(&[u8]);
@@ -125,7 +125,7 @@ impl Choices<'_> {
 }
 
 /// The instants RFC 3339 can write, in µs since 1970 (the library's bounds).
-pub use platevault::epoch::{MAX_RFC3339_MICROS, MIN_RFC3339_MICROS};
+pub use platevault::model::epoch::{MAX_RFC3339_MICROS, MIN_RFC3339_MICROS};
 
 // ---------------------------------------------------------------------------------------
 // plate: Plate::parse and Region::parse.

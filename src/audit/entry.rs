@@ -14,7 +14,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::epoch::{Span, Timestamp};
+use crate::model::epoch::{Span, Timestamp};
 
 /// The version of the entry encoding.
 pub const ENTRY_VERSION: u8 = 1;
@@ -152,6 +152,9 @@ impl Verdict {
         }
     }
 }
+
+/// Length of the byte windows whose digests a destruction records.
+pub const DIGEST_WINDOW: usize = 32;
 
 /// Digests an expiry records before it destroys an epoch, so that a verifier can look for
 /// what nobody holds any more (see `verify-deletion`). Each item covers one window of

@@ -36,9 +36,9 @@ use ed25519_dalek::SigningKey;
 use super::checkpoint::Checkpoint;
 use super::entry::{Entry, EntryDecodeError};
 use super::merkle::{self, Blake3Hasher, Frontier, Hash, NodeSource, TreeHasher};
-use crate::epoch::{Span, Timestamp};
+use crate::crypto::seal::{Binding, SealKey};
 use crate::error::{Error, Result};
-use crate::seal::{Binding, SealKey};
+use crate::model::epoch::{Span, Timestamp};
 use crate::store::layout::CF_AUDIT;
 use crate::store::{Durability, Store, StoreBatch};
 

@@ -16,7 +16,7 @@
 //!   in every version, so old stores pass this check too.)
 
 use crate::audit::entry::{Entry, EntryKind};
-use crate::epoch::Timestamp;
+use crate::model::epoch::Timestamp;
 
 /// One version of the policy, as the audit log records it.
 #[derive(Clone, Debug, PartialEq, Eq)]

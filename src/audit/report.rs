@@ -387,7 +387,7 @@ impl TransparencyReport {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::epoch::Timestamp;
+    use crate::model::epoch::Timestamp;
 
     fn entry(kind: EntryKind, agency: &str, verdict: Option<Verdict>, reason: &str) -> Entry {
         let mut e = Entry::new(kind);

@@ -6,8 +6,8 @@ use std::path::PathBuf;
 
 use platevault::audit::checkpoint::verifying_key_from_hex;
 use platevault::audit::report::TransparencyReport;
-use platevault::review::Review;
-use platevault::review::verify::{InclusionProof, PinnedCheckpoint, check_inclusion};
+use platevault::verify::Review;
+use platevault::verify::audit_log::{InclusionProof, PinnedCheckpoint, check_inclusion};
 
 use super::{CliError, Exit, Global, Output};
 

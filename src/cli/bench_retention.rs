@@ -5,7 +5,7 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use platevault::Timestamp;
-use platevault::retention_sim::{self, PolicyUnderTest, RetentionConfig};
+use platevault::sim::retention::{self, PolicyUnderTest, RetentionConfig};
 
 use super::{CliError, Exit, Global, Output};
 
@@ -89,7 +89,7 @@ pub(crate) fn run(_global: &Global, out: &Output, args: Args) -> Result<Exit, Cl
         .map(|p| u64::from(config.simulated_days(p)))
         .sum();
     let bar = progress_bar(total);
-    let report = retention_sim::run(&config, |p| {
+    let report = retention::run(&config, |p| {
         if let Some(bar) = &bar {
             bar.set_message(format!("{} day {}/{}", p.policy, p.day, p.of_days));
             bar.inc(1);
@@ -98,7 +98,7 @@ pub(crate) fn run(_global: &Global, out: &Output, args: Args) -> Result<Exit, Cl
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
-    let written = retention_sim::write_outputs(&report, &args.out)?;
+    let written = retention::write_outputs(&report, &args.out)?;
     let mut value = serde_json::to_value(&report)
         .map_err(|e| CliError::internal(format!("cannot encode the report: {e}")))?;
     if let Some(obj) = value.as_object_mut() {
@@ -114,7 +114,7 @@ pub(crate) fn run(_global: &Global, out: &Output, args: Args) -> Result<Exit, Cl
     }
     let text = format!(
         "{}\nwritten: {}, {}, {}, {}",
-        retention_sim::markdown(&report),
+        retention::markdown(&report),
         written.json.display(),
         written.markdown.display(),
         written.disk_chart.display(),

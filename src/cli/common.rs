@@ -77,7 +77,7 @@ impl From<Error> for CliError {
             | Error::InvalidArgument(_)
             | Error::Policy(_)
             | Error::StoreExists { .. } => Exit::Usage,
-            Error::Key(platevault::keys::KeyError::Unwrap { .. }) => Exit::Damaged,
+            Error::Key(platevault::crypto::keys::KeyError::Unwrap { .. }) => Exit::Damaged,
             Error::Key(_) => Exit::Usage,
             _ => Exit::Internal,
         };

@@ -11,9 +11,9 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use platevault::audit::report::TransparencyReport;
-use platevault::review::Review;
-use platevault::review::verify::{PinnedCheckpoint, check_inclusion};
-use platevault::simulate::{SimConfig, Simulation};
+use platevault::sim::traffic::{SimConfig, Simulation};
+use platevault::verify::Review;
+use platevault::verify::audit_log::{PinnedCheckpoint, check_inclusion};
 use platevault::{
     AlertsRequest, CaseRequest, Decision, MasterKey, NewRead, Policy, SearchOutcome, SearchRequest,
     Span, Timestamp, Vault, VaultOptions,

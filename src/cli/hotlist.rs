@@ -3,7 +3,7 @@
 use std::io::BufRead;
 use std::path::PathBuf;
 
-use platevault::refusal::{self, JsonField, JsonType};
+use platevault::model::refusal::{self, JsonField, JsonType};
 use platevault::{Alert, AlertsRequest, CaseRequest, HotlistEntryInfo, RemovalRequest, Timestamp};
 use serde::Deserialize;
 

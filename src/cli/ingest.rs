@@ -132,7 +132,7 @@ pub(crate) fn ingest_stream(
         if text.is_empty() {
             continue;
         }
-        match platevault::jsonl::parse_line(text, base) {
+        match platevault::model::jsonl::parse_line(text, base) {
             Ok(read) => {
                 batch_image_bytes += read.image.as_ref().map_or(0, Vec::len);
                 batch.push(read);

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use platevault::Policy;
 use platevault::audit::policy_history;
-use platevault::review::Review;
+use platevault::verify::Review;
 
 use super::{CliError, Exit, Global, Output};
 

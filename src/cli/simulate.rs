@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use base64::Engine;
-use platevault::simulate::{SimConfig, Simulation};
+use platevault::sim::traffic::{SimConfig, Simulation};
 use platevault::{NewRead, Timestamp, Vault};
 
 use super::{CliError, Exit, Global, Output};

@@ -12,7 +12,7 @@ use std::fmt::Write as _;
 use serde::{Deserialize, Deserializer, Serializer};
 
 use super::PolicySpec;
-use crate::epoch::{Span, Timestamp};
+use crate::model::epoch::{Span, Timestamp};
 
 /// Writes a span as `30d`, `72h` prints as `3d`, `90min`, `45s`.
 pub(crate) fn span_text(span: Span) -> String {

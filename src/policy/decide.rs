@@ -35,8 +35,8 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::terms::contains_plate;
 use super::{Mou, Policy, Purpose, canonical, canonical_offense, same_agency};
-use crate::epoch::{Span, Timestamp};
-use crate::plate::{Plate, Region};
+use crate::model::epoch::{Span, Timestamp};
+use crate::model::plate::{Plate, Region};
 
 /// A request to search (or hold, or hotlist) one plate for one case, as the caller gave it.
 /// Its `Debug` output redacts the plate and the justification.

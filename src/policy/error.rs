@@ -1,6 +1,6 @@
 //! Why a policy was refused: each variant names the field and says what to change.
 
-use crate::epoch::{Span, Timestamp};
+use crate::model::epoch::{Span, Timestamp};
 
 /// A policy file or value that cannot be used. The message names the field at fault.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

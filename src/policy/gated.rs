@@ -26,7 +26,7 @@ use std::fmt;
 
 use super::decide::{Denial, DenyReason};
 use super::{DecisionContext, Policy, canonical_offense, same_agency};
-use crate::epoch::Timestamp;
+use crate::model::epoch::Timestamp;
 
 /// A request to list the hotlist alerts of one case, for one agency. Its `Debug` output
 /// redacts the justification.

@@ -31,7 +31,7 @@ pub use error::PolicyError;
 pub use gated::{AlertsGrant, AlertsRequest, RemovalRequest};
 pub use purpose::{Purpose, UnknownPurpose};
 
-use crate::epoch::{EpochWidth, Span, Timestamp};
+use crate::model::epoch::{EpochWidth, Span, Timestamp};
 use terms::ProhibitedTerms;
 
 /// The most epochs a policy may keep live: ceil(retention / epoch) + 1.
@@ -365,7 +365,7 @@ impl Policy {
         // values: a file given by mistake (a reads or hotlist file) would have its plates
         // echoed. The refusal gives the line, column and kind of problem only.
         let spec: PolicySpec = toml::from_str(text).map_err(|e| PolicyError::Syntax {
-            message: crate::refusal::toml_reason(&e, text),
+            message: crate::model::refusal::toml_reason(&e, text),
         })?;
         Policy::from_spec(spec)
     }

@@ -62,7 +62,7 @@ use unicode_normalization::UnicodeNormalization;
 use unicode_normalization::char::is_combining_mark;
 use unicode_script::{Script, UnicodeScript};
 
-use crate::plate::Plate;
+use crate::model::plate::Plate;
 
 /// Endings a split term may carry (`de portation`, `imm igrants`, `ab ortionist`). Only for
 /// terms spelled in pieces; a term inside one word matches whatever follows it.

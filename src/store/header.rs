@@ -20,8 +20,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::epoch::{EpochWidth, Span, Timestamp};
 use crate::error::{Error, Result};
+use crate::model::epoch::{EpochWidth, Span, Timestamp};
 
 /// File name of the header inside a store directory.
 pub const HEADER_FILE: &str = "platevault.json";

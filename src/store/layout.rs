@@ -36,7 +36,7 @@
 //! family names): read ids are random and plate tags are keyed hashes. All integers in keys
 //! are big-endian so that keys sort by them.
 
-use crate::epoch::Epoch;
+use crate::model::epoch::Epoch;
 
 /// Name of the column family of store metadata.
 pub const CF_META: &str = "meta";
@@ -128,7 +128,7 @@ pub fn epoch_key_label(epoch_name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::epoch::{EpochWidth, Timestamp};
+    use crate::model::epoch::{EpochWidth, Timestamp};
 
     #[test]
     fn record_keys_share_the_tag_prefix_and_give_back_the_read_id() {

@@ -10,9 +10,9 @@ use platevault::audit::checkpoint::Checkpoint;
 use platevault::audit::entry::{Entry, EntryKind};
 use platevault::audit::log::{entry_key, node_key, origin_of};
 use platevault::audit::merkle::{Blake3Hasher, Frontier, TreeHasher};
-use platevault::keys::LABEL_SIGNING;
-use platevault::review::Review;
+use platevault::crypto::keys::LABEL_SIGNING;
 use platevault::store::header::Header;
+use platevault::verify::Review;
 use platevault::{CaseRequest, MasterKey, NewRead, Policy, Span, Timestamp, Vault, VaultOptions};
 
 /// The simulated clock's start in every test.

@@ -9,7 +9,7 @@
 use std::path::Path;
 
 use platevault::audit::entry::{Entry, EntryKind};
-use platevault::review::Review;
+use platevault::verify::Review;
 use platevault::{Policy, SearchOutcome, SearchRequest, Vault};
 
 // The helpers every integration test shares (a case number, times, reads, requests).

@@ -10,8 +10,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use platevault::audit::entry::{Entry, EntryKind};
-use platevault::review::Review;
-use platevault::scan::{Finding, Needle, files_under, scan_dir};
+use platevault::verify::Review;
+use platevault::verify::scan::{Finding, Needle, files_under, scan_dir};
 use platevault::{
     CaseRequest, MasterKey, NewRead, Policy, SearchOutcome, SearchRequest, Span, Timestamp, Vault,
     VaultOptions,
