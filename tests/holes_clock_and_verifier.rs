@@ -207,7 +207,7 @@ fn every_behaviour_field_of_the_header_is_sealed_by_the_key_and_bound_to_the_log
         // The check before opening (the CLI's --now decision) refuses it too, except a
         // stripped MAC, which looks like an older store's header until the log is read:
         // the open that follows refuses that one (above), before --now moves any clock.
-        let err = Vault::verified_header(&dir, &key).map(|_| ());
+        let err = Vault::is_simulation_store(&dir, &key).map(|_| ());
         assert!(
             err.as_ref().is_err_and(is_exit6) || what == "MAC removed" && err.is_ok(),
             "{what}: the header check before open must refuse it too: {err:?}"

@@ -360,14 +360,6 @@ impl AuditLog {
         self.writer.lock().map(|w| w.frontier.size()).unwrap_or(0)
     }
 
-    /// The current root.
-    pub fn root(&self) -> Hash {
-        self.writer
-            .lock()
-            .map(|w| w.frontier.root(&Blake3Hasher))
-            .unwrap_or([0; 32])
-    }
-
     /// Appends entries atomically (with whatever `extra` adds to the same batch), synced to
     /// disk before it returns. Returns the entries' sequence numbers.
     pub fn append_with(

@@ -77,7 +77,7 @@ impl From<Error> for CliError {
             | Error::InvalidArgument(_)
             | Error::Policy(_)
             | Error::StoreExists { .. } => Exit::Usage,
-            Error::Key(platevault::crypto::keys::KeyError::Unwrap { .. }) => Exit::Damaged,
+            Error::Key(platevault::KeyError::Unwrap { .. }) => Exit::Damaged,
             Error::Key(_) => Exit::Usage,
             _ => Exit::Internal,
         };
@@ -184,18 +184,18 @@ impl Global {
             // Refused before the store is even opened (opening may run expiry), and decided
             // only by a header the key has verified: a header edited to `simulated` is
             // damage (exit 6), never a licence for --now.
-            let header = match Vault::verified_header(&dir, &key) {
+            let simulated = match Vault::is_simulation_store(&dir, &key) {
                 Err(Error::KeyRotatedOut | Error::WrongMasterKey)
                     if self.next_key_file().is_some_and(|n| n.exists()) =>
                 {
                     let next = self.next_key_file().unwrap_or_default();
                     let next_key =
                         MasterKey::from_file(&next).map_err(|e| CliError::usage(e.to_string()))?;
-                    Vault::verified_header(&dir, &next_key)?
+                    Vault::is_simulation_store(&dir, &next_key)?
                 }
                 other => other?,
             };
-            if header.clock != platevault::store::header::ClockMode::Simulated {
+            if !simulated {
                 return Err(Error::ClockNotSimulated.into());
             }
         }

@@ -232,7 +232,7 @@ pub fn run() -> ExitCode {
     // Owner-only from the first file on: the store, RocksDB's own files, images, reports and
     // exports are 0600 in 0700 folders (RocksDB takes no file mode; the umask is the only way
     // to give its files one).
-    platevault::store::perms::restrict_umask();
+    platevault::files::restrict_umask();
     let json_requested = std::env::args_os().any(|a| a == "--json");
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,

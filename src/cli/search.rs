@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use platevault::store::perms;
+use platevault::files as perms;
 use platevault::{CaseRequest, Decision, ReadView, SearchOutcome, SearchRequest, Timestamp};
 
 use super::{CliError, Exit, Global, Output};

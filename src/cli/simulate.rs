@@ -140,7 +140,7 @@ pub(crate) fn ingest_simulation(
 
 fn write_jsonl(sim: &Simulation, path: &std::path::Path) -> Result<u64, CliError> {
     // Owner-only (0600): the file holds plates in clear.
-    let file = platevault::store::perms::create_private_file(path)
+    let file = platevault::files::create_private_file(path)
         .map_err(|e| CliError::usage(format!("cannot create {}: {e}", path.display())))?;
     let mut w = std::io::BufWriter::new(file);
     let mut n = 0u64;

@@ -96,7 +96,8 @@ pub struct Store {
     access: Access,
     tuning: StoreTuning,
     cache: Cache,
-    wbm: WriteBufferManager,
+    /// The memtables' shared budget (charged to `cache`); held for the database's life.
+    _wbm: WriteBufferManager,
     cf_names: RwLock<BTreeSet<String>>,
     /// Set when a write failed for want of space: RocksDB then refuses every write until its
     /// own recovery (polled every 5 seconds once space returns) clears the error.
@@ -152,7 +153,7 @@ impl Store {
             access: Access::ReadWrite,
             tuning,
             cache,
-            wbm,
+            _wbm: wbm,
             cf_names: RwLock::new(FIXED_CFS.iter().map(|s| s.to_string()).collect()),
             out_of_space: AtomicBool::new(false),
             fault_hook: None,
@@ -197,7 +198,7 @@ impl Store {
             access,
             tuning,
             cache,
-            wbm,
+            _wbm: wbm,
             cf_names: RwLock::new(names.into_iter().filter(|n| n != "default").collect()),
             out_of_space: AtomicBool::new(false),
             fault_hook: None,
@@ -207,11 +208,6 @@ impl Store {
     /// The database directory.
     pub fn path(&self) -> &Path {
         &self.path
-    }
-
-    /// How the store was opened.
-    pub fn access(&self) -> Access {
-        self.access
     }
 
     fn cf(&self, name: &str) -> Result<Arc<BoundColumnFamily<'_>>> {
@@ -684,19 +680,9 @@ impl Store {
         Ok(self.db.live_files()?)
     }
 
-    /// An integer property of the database (for example `rocksdb.cur-size-all-mem-tables`).
-    pub fn property_int(&self, name: &str) -> Result<Option<u64>> {
-        Ok(self.db.property_int_value(name)?)
-    }
-
     /// Bytes the shared block cache holds now.
     pub fn cache_usage(&self) -> usize {
         self.cache.get_usage()
-    }
-
-    /// Bytes the memtables hold now, as the shared write buffer manager counts them.
-    pub fn memtable_usage(&self) -> usize {
-        self.wbm.get_usage()
     }
 }
 
@@ -746,21 +732,6 @@ impl StoreBatch<'_> {
         self.batch.delete_range_cf(&handle, from, to);
         self.ops += 1;
         Ok(())
-    }
-
-    /// Number of operations added.
-    pub fn len(&self) -> usize {
-        self.ops
-    }
-
-    /// True if nothing was added.
-    pub fn is_empty(&self) -> bool {
-        self.ops == 0
-    }
-
-    /// Bytes the batch occupies.
-    pub fn size_in_bytes(&self) -> usize {
-        self.batch.size_in_bytes()
     }
 }
 

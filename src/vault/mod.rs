@@ -174,20 +174,19 @@ impl Vault {
         }
     }
 
-    /// Reads the header of the store in `dir` and checks it with `master`, without opening
-    /// the database: a wrong key is [`Error::WrongMasterKey`] (or [`Error::KeyRotatedOut`]),
-    /// a header whose clock mode, epoch width or other sealed field was edited is
-    /// [`Error::Damaged`]. The header of a store made before headers were sealed is returned
-    /// as it is (the next [`Vault::open`] seals it). Use it to decide what the header
-    /// decides (whether `--now` is acceptable) before opening.
-    pub fn verified_header(dir: &Path, master: &MasterKey) -> Result<Header> {
-        Ok(crate::engine::state::read_verified_header(dir, master)?.0)
+    /// Whether the store in `dir` runs on a simulated clock, read from a header the master
+    /// key has verified (an edited header is [`Error::Damaged`]); opens nothing. This is how
+    /// a caller decides whether a `--now` is acceptable before opening the store, since
+    /// opening may run expiry.
+    pub fn is_simulation_store(dir: &Path, master: &MasterKey) -> Result<bool> {
+        let (header, _) = crate::engine::state::read_verified_header(dir, master)?;
+        Ok(header.clock == ClockMode::Simulated)
     }
 
     /// Opens the store in `dir`. A wrong master key is refused before anything is written.
     /// An interrupted expiry is completed, and epochs past retention expire, before it returns.
     /// Folders and files are tightened to owner-only modes (0700 and 0600) first; see
-    /// [`crate::store::perms`].
+    /// [`crate::files`].
     pub fn open(dir: &Path, master: &MasterKey, options: &VaultOptions) -> Result<Vault> {
         let vault = Vault::from_core(Core::open(dir, master, options.params(Access::ReadWrite))?);
         // A store made before these modes, or grown by a process whose umask let RocksDB make
