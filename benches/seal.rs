@@ -52,7 +52,9 @@ fn per_read(c: &mut Criterion) {
     g.bench_function("region", |b| {
         b.iter(|| Region::parse(black_box("co")).expect("region"))
     });
-    g.bench_function("read_id", |b| b.iter(|| ReadId::random().expect("id")));
+    g.bench_function("read_id", |b| {
+        b.iter(|| platevault::crypto::seal::random_read_id().expect("id"))
+    });
     let body = RecordBody {
         captured_at: Timestamp::from_unix_secs(1_793_400_000),
         camera: "CAM-017".into(),

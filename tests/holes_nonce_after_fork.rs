@@ -10,7 +10,7 @@
 //! (`libc` is a dev-dependency for `fork`, `pipe`, `waitpid` and `_exit`: the library itself
 //! stays free of `unsafe`, and `std` has no `fork`.)
 
-use platevault::crypto::seal::{ReadId, fast_random};
+use platevault::crypto::seal::fast_random;
 
 /// Bytes drawn per side: a nonce's worth several times over, and a read id.
 const DRAW: usize = 64;
@@ -36,7 +36,7 @@ fn a_forked_child_draws_other_nonces_and_read_ids_than_its_parent() {
     if pid == 0 {
         let mut out = [0u8; DRAW + 16];
         let ok = fast_random(&mut out[..DRAW]).is_ok();
-        let id = ReadId::random();
+        let id = platevault::crypto::seal::random_read_id();
         let code = match (ok, id) {
             (true, Ok(id)) => {
                 out[DRAW..].copy_from_slice(&id.0);
@@ -58,7 +58,7 @@ fn a_forked_child_draws_other_nonces_and_read_ids_than_its_parent() {
     // The parent draws what its own stream gives next.
     let mut parent = [0u8; DRAW + 16];
     fast_random(&mut parent[..DRAW]).expect("random");
-    parent[DRAW..].copy_from_slice(&ReadId::random().expect("id").0);
+    parent[DRAW..].copy_from_slice(&platevault::crypto::seal::random_read_id().expect("id").0);
 
     let mut child = [0u8; DRAW + 16];
     let mut got = 0usize;

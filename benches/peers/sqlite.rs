@@ -90,7 +90,7 @@ impl Engine for SqliteEngine {
             let at = read.captured_at.ok_or("read without a time")?;
             let epoch = EpochWidth::DAILY.epoch_of(at);
             let keys = self.keys_of(epoch)?;
-            let read_id = ReadId::random()?;
+            let read_id = platevault::crypto::seal::random_read_id()?;
             let tag = keys.hash.plate_tag(&region, &plate);
             let body = RecordBody {
                 captured_at: at,

@@ -24,6 +24,7 @@ use zeroize::{Zeroize, ZeroizeOnDrop};
 
 use crate::model::epoch::Epoch;
 use crate::model::plate::{Plate, Region};
+pub use crate::model::record::ReadId;
 
 /// Length of a nonce in a sealed value.
 pub const NONCE_LEN: usize = 12;
@@ -256,46 +257,16 @@ impl std::fmt::Debug for SealKey {
     }
 }
 
-/// A read's identity: 128 random bits, carrying nothing derived from time or plate.
-#[derive(Copy, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct ReadId(pub [u8; 16]);
-
-impl ReadId {
-    /// A fresh random read id.
-    pub fn random() -> Result<Self, SealError> {
-        let mut id = [0u8; 16];
-        fast_random(&mut id)?;
-        Ok(ReadId(id))
-    }
-
-    /// A fresh random read id taken from `drawn`.
-    pub(crate) fn drawn(drawn: &mut Drawn) -> Result<Self, SealError> {
-        Ok(ReadId(drawn.take::<16>()?))
-    }
-
-    /// Lowercase hex (32 characters), the form shown to users.
-    pub fn to_hex(self) -> String {
-        hex::encode(self.0)
-    }
-
-    /// Parses the hex form.
-    pub fn from_hex(text: &str) -> Option<Self> {
-        let mut id = [0u8; 16];
-        hex::decode_to_slice(text, &mut id).ok()?;
-        Some(ReadId(id))
-    }
+/// A fresh random read id (128 bits from the per-thread generator that makes nonces).
+pub fn random_read_id() -> Result<ReadId, SealError> {
+    let mut id = [0u8; 16];
+    fast_random(&mut id)?;
+    Ok(ReadId(id))
 }
 
-impl std::fmt::Debug for ReadId {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "ReadId({})", self.to_hex())
-    }
-}
-
-impl std::fmt::Display for ReadId {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.to_hex())
-    }
+/// A fresh random read id taken from `drawn` (a batch's draws, one pid check per batch).
+pub(crate) fn drawn_read_id(drawn: &mut Drawn) -> Result<ReadId, SealError> {
+    Ok(ReadId(drawn.take::<16>()?))
 }
 
 /// Where a sealed value belongs; its associated data. Any mismatch fails authentication.
@@ -479,8 +450,8 @@ mod tests {
 
     #[test]
     fn read_ids_are_random_and_round_trip_hex() {
-        let a = ReadId::random().expect("rng");
-        let b = ReadId::random().expect("rng");
+        let a = random_read_id().expect("rng");
+        let b = random_read_id().expect("rng");
         assert_ne!(a, b);
         assert_eq!(ReadId::from_hex(&a.to_hex()), Some(a));
         assert_eq!(ReadId::from_hex("zz"), None);

@@ -292,7 +292,7 @@ fn seal_one(
     drawn: &mut Drawn,
 ) -> Result<SealedRead> {
     let (k, _, _) = &keys[&v.epoch];
-    let read_id = ReadId::drawn(drawn)?;
+    let read_id = crate::crypto::seal::drawn_read_id(drawn)?;
     let mut matches = Vec::new();
     if let Some(index) = index {
         for i in index.tags.get(&tag) {

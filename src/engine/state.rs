@@ -560,7 +560,7 @@ impl Core {
         text: String,
         now: Timestamp,
     ) -> Result<crate::audit::log::PayloadText> {
-        let month = month_of(now);
+        let month = now.month();
         let key = self.payload_key(&month)?;
         Ok(crate::audit::log::PayloadText { text, month, key })
     }
@@ -591,11 +591,6 @@ impl Core {
 /// The label of a month's audit payload key (`audit/payload/2026-11`).
 pub(crate) fn payload_key_label(month: &str) -> String {
     format!("{LABEL_AUDIT_PAYLOAD}/{month}")
-}
-
-/// The month (`YYYY-MM`, UTC) of an instant.
-pub(crate) fn month_of(t: Timestamp) -> String {
-    t.to_rfc3339().chars().take(7).collect()
 }
 
 /// What a keyed open found of the header's binding.

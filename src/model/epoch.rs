@@ -103,6 +103,11 @@ impl Timestamp {
         }
     }
 
+    /// The month (`YYYY-MM`, UTC) of the instant: what audit payload keys are named by.
+    pub fn month(self) -> String {
+        self.to_rfc3339().chars().take(7).collect()
+    }
+
     /// Formats as RFC 3339 in UTC (`Z`), with a fraction only when there is one; an instant
     /// outside the UTC years 0000 to 9999 is written `@<µs>us` (see [`Timestamp::parse_stored`]).
     pub fn to_rfc3339(self) -> String {

@@ -18,8 +18,37 @@ use std::fmt;
 
 use sha2::{Digest, Sha256};
 
-use crate::crypto::seal::ReadId;
 use crate::model::epoch::Timestamp;
+
+/// A read's identity: 128 random bits, carrying nothing derived from time or plate.
+#[derive(Copy, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ReadId(pub [u8; 16]);
+
+impl ReadId {
+    /// Lowercase hex (32 characters), the form shown to users.
+    pub fn to_hex(self) -> String {
+        hex::encode(self.0)
+    }
+
+    /// Parses the hex form.
+    pub fn from_hex(text: &str) -> Option<Self> {
+        let mut id = [0u8; 16];
+        hex::decode_to_slice(text, &mut id).ok()?;
+        Some(ReadId(id))
+    }
+}
+
+impl std::fmt::Debug for ReadId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "ReadId({})", self.to_hex())
+    }
+}
+
+impl std::fmt::Display for ReadId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.to_hex())
+    }
+}
 
 const RECORD_V1: u8 = 1;
 const FLAG_COORDS: u8 = 1;

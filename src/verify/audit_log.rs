@@ -193,9 +193,7 @@ impl Review {
                         return Ok(());
                     }
                     Ok(Some(_)) => {}
-                    Ok(None) => {
-                        missing_payloads.push((seq, crate::engine::state::month_of(entry.time)))
-                    }
+                    Ok(None) => missing_payloads.push((seq, entry.time.month())),
                     Err(e) => {
                         problem = Some(e.to_string());
                         return Ok(());
