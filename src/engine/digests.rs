@@ -22,7 +22,6 @@
 //! sample, O(1) in the number of values.
 
 use crate::audit::entry::{DIGEST_WINDOW, DeletionDigests};
-use crate::engine::state::Core;
 use crate::error::Result;
 use crate::store::Store;
 
@@ -129,27 +128,17 @@ pub const SAMPLED_PAYLOADS: usize = 8;
 pub const SAMPLED_WRAPPINGS: usize = 32;
 
 /// An epoch's digests: its wrapped key pair, sampled records (value and key) and images.
-pub(crate) fn epoch(core: &Core, cf: &str, key_label: &str) -> Result<DeletionDigests> {
+pub(crate) fn epoch(store: &Store, cf: &str, key_label: &str) -> Result<DeletionDigests> {
     let mut windows: Vec<Vec<u8>> = Vec::new();
-    if let Some(wrapped) = core
-        .store
-        .get(crate::store::layout::CF_KEYS, key_label.as_bytes())?
-    {
+    if let Some(wrapped) = store.get(crate::store::layout::CF_KEYS, key_label.as_bytes())? {
         windows.extend(windows_of(&wrapped));
     }
-    if core.store.has_cf(cf) {
+    if store.has_cf(cf) {
         // Records and images each on their own: image keys sort first and must not crowd
         // the records out.
         for (prefix, upper, wanted) in [(b"R", b"S", SAMPLED_RECORDS), (b"I", b"J", SAMPLED_IMAGES)]
         {
-            for (k, v) in sample(
-                &core.store,
-                cf,
-                prefix,
-                upper,
-                Points::Uniform(prefix),
-                wanted,
-            )? {
+            for (k, v) in sample(&store, cf, prefix, upper, Points::Uniform(prefix), wanted)? {
                 record_windows(&k, &v, &mut windows);
             }
         }
@@ -160,15 +149,15 @@ pub(crate) fn epoch(core: &Core, cf: &str, key_label: &str) -> Result<DeletionDi
 /// A hold's digests (before its release): the case's wrapped key pair (`key_label` in the
 /// keys family) and sampled held reads (keys starting with `reads_prefix` in the holds
 /// family).
-pub(crate) fn hold(core: &Core, key_label: &str, reads_prefix: &[u8]) -> Result<DeletionDigests> {
+pub(crate) fn hold(store: &Store, key_label: &str, reads_prefix: &[u8]) -> Result<DeletionDigests> {
     use crate::store::layout::{CF_HOLDS, CF_KEYS};
     let mut windows: Vec<Vec<u8>> = Vec::new();
-    if let Some(wrapped) = core.store.get(CF_KEYS, key_label.as_bytes())? {
+    if let Some(wrapped) = store.get(CF_KEYS, key_label.as_bytes())? {
         windows.extend(windows_of(&wrapped));
     }
     let upper = crate::store::prefix_successor(reads_prefix).unwrap_or_else(|| vec![0xff; 18]);
     for (k, v) in sample(
-        &core.store,
+        &store,
         CF_HOLDS,
         reads_prefix,
         &upper,
@@ -182,9 +171,9 @@ pub(crate) fn hold(core: &Core, key_label: &str, reads_prefix: &[u8]) -> Result<
 
 /// A hotlist entry's digests (before its removal): windows of its sealed entry (which holds
 /// the plate under the long-lived hotlist key, so a stale copy would still open).
-pub(crate) fn hotlist_entry(core: &Core, key: &[u8]) -> Result<DeletionDigests> {
+pub(crate) fn hotlist_entry(store: &Store, key: &[u8]) -> Result<DeletionDigests> {
     let mut windows = Vec::new();
-    if let Some(sealed) = core.store.get(crate::store::layout::CF_HOTLIST, key)? {
+    if let Some(sealed) = store.get(crate::store::layout::CF_HOTLIST, key)? {
         windows.extend(windows_of(&sealed));
     }
     Ok(DeletionDigests::from_windows(DIGEST_WINDOW, &windows))
@@ -193,7 +182,7 @@ pub(crate) fn hotlist_entry(core: &Core, key: &[u8]) -> Result<DeletionDigests> 
 /// A month's payload digests (before its shredding): its wrapped key and sampled payload
 /// records of the entries `[first, last)`.
 pub(crate) fn payload_month(
-    core: &Core,
+    store: &Store,
     key_label: &str,
     first: u64,
     last: u64,
@@ -201,12 +190,12 @@ pub(crate) fn payload_month(
     use crate::audit::log::payload_key;
     use crate::store::layout::{CF_AUDIT, CF_KEYS};
     let mut windows: Vec<Vec<u8>> = Vec::new();
-    if let Some(wrapped) = core.store.get(CF_KEYS, key_label.as_bytes())? {
+    if let Some(wrapped) = store.get(CF_KEYS, key_label.as_bytes())? {
         windows.extend(windows_of(&wrapped));
     }
     let (from, to) = (payload_key(first), payload_key(last));
     for (_, v) in sample(
-        &core.store,
+        &store,
         CF_AUDIT,
         &from,
         &to,

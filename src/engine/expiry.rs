@@ -229,14 +229,17 @@ fn shred_payloads(core: &Core, now: Timestamp) -> Result<Vec<String>> {
             continue;
         }
         let (first, last) = (first_seq_at(core, start)?, first_seq_at(core, end)?);
-        let label = crate::engine::state::payload_key_label(&month);
+        let label = crate::store::layout::payload_key_label(&month);
         let mut entry = Entry::new(EntryKind::PayloadShred);
         entry.note = Some(month.clone());
         entry.from = Some(start);
         entry.to = Some(end);
         // What a verifier will look for: the month's wrapped key and sampled payloads.
         entry.deletion = Some(crate::engine::digests::payload_month(
-            core, &label, first, last,
+            &core.store,
+            &label,
+            first,
+            last,
         )?);
         let _key_writes = core
             .key_writes
@@ -314,7 +317,7 @@ fn expire_epoch(core: &Core, epoch: Epoch, now: Timestamp) -> Result<(u64, u64)>
         None => {
             // 1. Intent: count, digests, audit entry and journal in one batch.
             let reads = read_count(core, &name)?;
-            let digests = crate::engine::digests::epoch(core, &cf, &key_label)?;
+            let digests = crate::engine::digests::epoch(&core.store, &cf, &key_label)?;
             let mut entry = Entry::new(EntryKind::ExpiryIntent);
             entry.epoch = Some(name.clone());
             entry.results = Some(reads);

@@ -689,7 +689,7 @@ pub(crate) fn release(
         .map_err(|_| Error::Internal("key lock poisoned".into()))?;
     // What a verifier will look for once the keys and copies are gone.
     entry.deletion = Some(crate::engine::digests::hold(
-        core,
+        &core.store,
         &key_label(&cid),
         &prefix,
     )?);

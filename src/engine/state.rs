@@ -16,8 +16,7 @@ use std::sync::{Arc, Mutex, RwLock};
 
 use crate::audit::log::{AuditLog, LogKeys};
 use crate::crypto::keys::{
-    EpochKeys, Kek, LABEL_AUDIT_FINGERPRINT, LABEL_AUDIT_PAYLOAD, LABEL_SIGNING, MasterKey,
-    SecretKey, ct_eq,
+    EpochKeys, Kek, LABEL_AUDIT_FINGERPRINT, LABEL_SIGNING, MasterKey, SecretKey, ct_eq,
 };
 use crate::crypto::seal::SealKey;
 use crate::error::{Error, Result};
@@ -506,7 +505,7 @@ impl Core {
             return Ok(k);
         }
         let _key_writes = self.key_writes.read().map_err(|_| poisoned())?;
-        let label = payload_key_label(month);
+        let label = crate::store::layout::payload_key_label(month);
         // Another thread may have made it meanwhile.
         if let Some(wrapped) = self.store.get(CF_KEYS, label.as_bytes())? {
             return self.cache_payload_key(month, &label, &wrapped);
@@ -528,7 +527,7 @@ impl Core {
         if let Some(k) = self.payload_keys.lock().map_err(|_| poisoned())?.get(month) {
             return Ok(Some(k.clone()));
         }
-        let label = payload_key_label(month);
+        let label = crate::store::layout::payload_key_label(month);
         match self.store.get(CF_KEYS, label.as_bytes())? {
             Some(wrapped) => self.cache_payload_key(month, &label, &wrapped).map(Some),
             None => Ok(None),
@@ -586,11 +585,6 @@ impl Core {
             .filter_map(|name| Epoch::from_name(name, self.width).ok())
             .collect()
     }
-}
-
-/// The label of a month's audit payload key (`audit/payload/2026-11`).
-pub(crate) fn payload_key_label(month: &str) -> String {
-    format!("{LABEL_AUDIT_PAYLOAD}/{month}")
 }
 
 /// What a keyed open found of the header's binding.

@@ -120,6 +120,12 @@ pub fn meta_count_key(epoch_name: &str) -> Vec<u8> {
     [b"count/".as_slice(), epoch_name.as_bytes()].concat()
 }
 
+/// Key (in the keys column family) of a month's wrapped audit payload key
+/// (`audit/payload/2026-11`).
+pub fn payload_key_label(month: &str) -> String {
+    format!("audit/payload/{month}")
+}
+
 /// Key (in the keys column family) of an epoch's wrapped keys.
 pub fn epoch_key_label(epoch_name: &str) -> String {
     format!("epoch/{epoch_name}")

@@ -198,7 +198,7 @@ impl Review {
         }
         // A shredded month's key is never made again (its month is long past).
         for month in &shredded_months {
-            let label = crate::engine::state::payload_key_label(month);
+            let label = crate::store::layout::payload_key_label(month);
             if store.get(CF_KEYS, label.as_bytes())?.is_some() {
                 findings.push(store_level(format!("shredded_month_key_record ({month})")));
             }

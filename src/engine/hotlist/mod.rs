@@ -468,7 +468,10 @@ fn remove_entries(
             }
             entry.result_of = result_of;
             entry.results = Some(hits(core, id)?);
-            entry.deletion = Some(crate::engine::digests::hotlist_entry(core, &entry_key(id))?);
+            entry.deletion = Some(crate::engine::digests::hotlist_entry(
+                &core.store,
+                &entry_key(id),
+            )?);
             pending.push(Pending::plain(entry));
             found.push(*id);
         }
