@@ -257,7 +257,9 @@ impl std::fmt::Debug for SealKey {
     }
 }
 
-/// A fresh random read id (128 bits from the per-thread generator that makes nonces).
+/// A fresh random read id (128 bits from the per-thread generator that makes nonces); ingest
+/// takes its ids from a batch's draws instead ([`drawn_read_id`]).
+#[cfg(any(test, feature = "testing"))]
 pub fn random_read_id() -> Result<ReadId, SealError> {
     let mut id = [0u8; 16];
     fast_random(&mut id)?;

@@ -34,7 +34,7 @@
 //!
 //! ```
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! use platevault::vault::async_vault::AsyncVault;
+//! use platevault::AsyncVault;
 //! use platevault::{
 //!     CaseRequest, MasterKey, NewRead, Policy, SearchRequest, Timestamp, VaultOptions,
 //! };
@@ -95,16 +95,16 @@ use tokio::time::{Instant, MissedTickBehavior};
 use crate::crypto::keys::MasterKey;
 use crate::engine::expiry::ExpiryReport;
 use crate::engine::hold::{HoldInfo, HoldOutcome, ReleaseOutcome};
-use crate::engine::hotlist::AlertsOutcome;
+use crate::engine::hotlist::{AlertsOutcome, HotlistEntryInfo, HotlistOutcome, RemoveOutcome};
 use crate::engine::ingest::IngestReport;
 use crate::engine::reviewer_check::{JustificationReview, ReviewerOutcome};
 use crate::engine::rotation::RotationReport;
 use crate::engine::search::{SearchOutcome, SearchRequest};
 use crate::error::{Error, Result};
-use crate::model::epoch::Timestamp;
+use crate::model::epoch::{Epoch, Timestamp};
 use crate::model::record::NewRead;
 use crate::policy::{AlertsRequest, CaseRequest, Policy, RemovalRequest};
-use crate::vault::{PolicyChange, Vault, VaultOptions};
+use crate::vault::{PolicyChange, StoreInfo, Vault, VaultOptions};
 
 /// The shortest interval the background expiry task accepts; shorter ones are raised to it.
 pub const MIN_EXPIRY_INTERVAL: Duration = Duration::from_millis(1);
@@ -120,6 +120,80 @@ impl From<Vault> for AsyncVault {
     fn from(vault: Vault) -> Self {
         AsyncVault { vault }
     }
+}
+
+/// Every blocking operation of [`Vault`], once: each line becomes an async method that runs
+/// the vault's method on tokio's blocking pool, with the same name, arguments (owned, since
+/// they move to the blocking thread) and result. `tests/async_vault_covers_vault.rs` fails
+/// when a `Vault` operation is missing from this list.
+macro_rules! blocking_operations {
+    ($(
+        $(#[$doc:meta])*
+        fn $name:ident($($arg:ident: $ty:ty),*) -> $ret:ty = |$vault:ident| $call:expr;
+    )*) => {
+        impl AsyncVault {
+            $(
+                $(#[$doc])*
+                pub async fn $name(&self, $($arg: $ty),*) -> Result<$ret> {
+                    let $vault = self.vault.clone();
+                    run_blocking(stringify!($name), move || $call).await
+                }
+            )*
+        }
+    };
+}
+
+blocking_operations! {
+    /// Validates, seals and stores reads in one atomic batch, as [`Vault::ingest`].
+    fn ingest(reads: Vec<NewRead>) -> IngestReport = |vault| vault.ingest(reads);
+    /// The only read path: policy, durable audit entry, then the lookup, as [`Vault::search`].
+    fn search(request: SearchRequest) -> SearchOutcome = |vault| vault.search(&request);
+    /// Runs expiry now, as [`Vault::expire`].
+    fn expire() -> ExpiryReport = |vault| vault.expire();
+    /// Places a legal hold on what `request` finds until `until`, as [`Vault::hold`].
+    fn hold(request: CaseRequest, until: Timestamp) -> HoldOutcome =
+        |vault| vault.hold(&request, until);
+    /// Releases the requesting agency's hold on a case (gated: only its owner may; audited
+    /// before anything is destroyed), as [`Vault::release_hold`].
+    fn release_hold(case: String, request: RemovalRequest) -> ReleaseOutcome =
+        |vault| vault.release_hold(&case, &request);
+    /// Every hold in force, as [`Vault::holds`].
+    fn holds() -> Vec<HoldInfo> = |vault| vault.holds();
+    /// Adds a case-tied hotlist entry (decided and audited like a search), as
+    /// [`Vault::hotlist_add`].
+    fn hotlist_add(request: CaseRequest, expires: Timestamp) -> HotlistOutcome =
+        |vault| vault.hotlist_add(&request, expires);
+    /// Removes a hotlist entry (gated: only its owner may; audited first), as
+    /// [`Vault::hotlist_remove`].
+    fn hotlist_remove(entry_id: String, request: RemovalRequest) -> RemoveOutcome =
+        |vault| vault.hotlist_remove(&entry_id, &request);
+    /// Every live hotlist entry, as [`Vault::hotlist`].
+    fn hotlist() -> Vec<HotlistEntryInfo> = |vault| vault.hotlist();
+    /// One agency's hotlist alerts for one case (gated and audited), as [`Vault::alerts`].
+    fn alerts(request: AlertsRequest) -> AlertsOutcome = |vault| vault.alerts(&request);
+    /// The reviewer check (audited, rate-limited), as [`Vault::reviewer_check`].
+    fn reviewer_check(plate: String, region: String, reviewer: String) -> ReviewerOutcome =
+        |vault| vault.reviewer_check(&plate, &region, &reviewer);
+    /// The justification review (audited, rate-limited), as [`Vault::review_justifications`].
+    fn review_justifications(
+        reviewer: String,
+        from: Option<Timestamp>,
+        to: Option<Timestamp>
+    ) -> JustificationReview = |vault| vault.review_justifications(&reviewer, from, to);
+    /// Replaces the policy (audited), as [`Vault::apply_policy`].
+    fn apply_policy(policy: Policy) -> PolicyChange = |vault| vault.apply_policy(&policy);
+    /// Re-wraps every live key under `new_master`, as [`Vault::rotate_master_key`].
+    fn rotate_master_key(new_master: MasterKey) -> RotationReport =
+        |vault| vault.rotate_master_key(&new_master);
+    /// Moves a simulation store's clock forward (and runs expiry if due), as
+    /// [`Vault::advance_clock`].
+    fn advance_clock(t: Timestamp) -> Timestamp = |vault| vault.advance_clock(t);
+    /// How many reads an epoch holds, as [`Vault::epoch_read_count`].
+    fn epoch_read_count(epoch: Epoch) -> u64 = |vault| vault.epoch_read_count(epoch);
+    /// Flushes every memtable to disk, as [`Vault::flush`].
+    fn flush() -> () = |vault| vault.flush();
+    /// The store's identity: its id and checkpoint public key, as [`Vault::info`].
+    fn info() -> StoreInfo = |vault| vault.info();
 }
 
 impl AsyncVault {
@@ -154,106 +228,6 @@ impl AsyncVault {
             Vault::open(&dir, &master, &options).map(AsyncVault::new)
         })
         .await
-    }
-
-    /// Validates, seals and stores reads in one atomic batch, as [`Vault::ingest`].
-    pub async fn ingest(&self, reads: Vec<NewRead>) -> Result<IngestReport> {
-        let vault = self.vault.clone();
-        run_blocking("ingest", move || vault.ingest(reads)).await
-    }
-
-    /// The only read path: policy, durable audit entry, then the lookup, as [`Vault::search`].
-    pub async fn search(&self, request: SearchRequest) -> Result<SearchOutcome> {
-        let vault = self.vault.clone();
-        run_blocking("search", move || vault.search(&request)).await
-    }
-
-    /// Runs expiry now, as [`Vault::expire`].
-    pub async fn expire(&self) -> Result<ExpiryReport> {
-        let vault = self.vault.clone();
-        run_blocking("expire", move || vault.expire()).await
-    }
-
-    /// Places a legal hold on what `request` finds until `until`, as [`Vault::hold`].
-    pub async fn hold(&self, request: CaseRequest, until: Timestamp) -> Result<HoldOutcome> {
-        let vault = self.vault.clone();
-        run_blocking("hold", move || vault.hold(&request, until)).await
-    }
-
-    /// Releases the requesting agency's hold on a case (gated: only its owner may; audited
-    /// before anything is destroyed), as [`Vault::release_hold`].
-    pub async fn release_hold(
-        &self,
-        case: impl Into<String>,
-        request: RemovalRequest,
-    ) -> Result<ReleaseOutcome> {
-        let vault = self.vault.clone();
-        let case = case.into();
-        run_blocking("release_hold", move || vault.release_hold(&case, &request)).await
-    }
-
-    /// One agency's hotlist alerts for one case (gated and audited), as [`Vault::alerts`].
-    pub async fn alerts(&self, request: AlertsRequest) -> Result<AlertsOutcome> {
-        let vault = self.vault.clone();
-        run_blocking("alerts", move || vault.alerts(&request)).await
-    }
-
-    /// Every hold in force, as [`Vault::holds`].
-    pub async fn holds(&self) -> Result<Vec<HoldInfo>> {
-        let vault = self.vault.clone();
-        run_blocking("holds", move || vault.holds()).await
-    }
-
-    /// The reviewer check (audited, rate-limited), as [`Vault::reviewer_check`].
-    pub async fn reviewer_check(
-        &self,
-        plate: impl Into<String>,
-        region: impl Into<String>,
-        reviewer: impl Into<String>,
-    ) -> Result<ReviewerOutcome> {
-        let vault = self.vault.clone();
-        let (plate, region, reviewer) = (plate.into(), region.into(), reviewer.into());
-        run_blocking("reviewer_check", move || {
-            vault.reviewer_check(&plate, &region, &reviewer)
-        })
-        .await
-    }
-
-    /// The justification review (audited, rate-limited), as [`Vault::review_justifications`].
-    pub async fn review_justifications(
-        &self,
-        reviewer: impl Into<String>,
-        from: Option<Timestamp>,
-        to: Option<Timestamp>,
-    ) -> Result<JustificationReview> {
-        let vault = self.vault.clone();
-        let reviewer = reviewer.into();
-        run_blocking("review_justifications", move || {
-            vault.review_justifications(&reviewer, from, to)
-        })
-        .await
-    }
-
-    /// Replaces the policy (audited), as [`Vault::apply_policy`].
-    pub async fn apply_policy(&self, policy: Policy) -> Result<PolicyChange> {
-        let vault = self.vault.clone();
-        run_blocking("apply_policy", move || vault.apply_policy(&policy)).await
-    }
-
-    /// Re-wraps every live key under `new_master`, as [`Vault::rotate_master_key`].
-    pub async fn rotate_master_key(&self, new_master: MasterKey) -> Result<RotationReport> {
-        let vault = self.vault.clone();
-        run_blocking("rotate_master_key", move || {
-            vault.rotate_master_key(&new_master)
-        })
-        .await
-    }
-
-    /// Moves a simulation store's clock forward (and runs expiry if due), as
-    /// [`Vault::advance_clock`].
-    pub async fn advance_clock(&self, t: Timestamp) -> Result<Timestamp> {
-        let vault = self.vault.clone();
-        run_blocking("advance_clock", move || vault.advance_clock(t)).await
     }
 
     /// The store's clock now (does not block).
