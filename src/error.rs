@@ -19,17 +19,17 @@ pub enum Error {
     WrongMasterKey,
     /// The key was valid once but a rotation to a new key has been committed.
     #[error(
-        "this master key was rotated out: the store now opens only with the key given to `rotate-master-key`"
+        "this master key was rotated out: the store now opens only with the key it was rotated to"
     )]
     KeyRotatedOut,
     /// No store at the given path.
-    #[error("no platevault store at {}: create one with `platevault init`", path.display())]
+    #[error("no platevault store at {}: check the path, or create a store there first", path.display())]
     StoreNotFound {
         /// The directory that was given.
         path: PathBuf,
     },
     /// `init` found something already there.
-    #[error("{} is not empty; init refuses to overwrite it: choose a new directory", path.display())]
+    #[error("{} is not empty; a store is created only in an empty or new directory: choose another", path.display())]
     StoreExists {
         /// The directory that was given.
         path: PathBuf,
@@ -48,7 +48,7 @@ pub enum Error {
     ReadOnly,
     /// `--now` (a simulated time) was given to a store that runs on the real clock.
     #[error(
-        "this store runs on the system clock and refuses a simulated time; only a store created with `init --now` accepts `--now`"
+        "this store runs on the system clock and refuses a simulated time; only a store created with a simulated clock accepts one"
     )]
     ClockNotSimulated,
     /// An argument the caller gave is unusable (not a policy decision).
@@ -82,6 +82,16 @@ pub enum Error {
         what: String,
         /// The files (names relative to the database directory) that remain.
         files: Vec<String>,
+    },
+    /// A lock of the open store was poisoned: a thread panicked while holding it, so what it
+    /// guards may be half-changed in memory (never on disk: every step is durable or not
+    /// done). Drop every handle on the store and open it again.
+    #[error(
+        "the store's {lock} lock was poisoned by a panic in another thread; close the store and open it again"
+    )]
+    Poisoned {
+        /// Which lock (as `docs/design.md`'s lock table names it).
+        lock: &'static str,
     },
     /// A bug or an impossible state; please report it.
     #[error("internal error: {0}")]

@@ -413,7 +413,7 @@ impl AuditLog {
     fn lock(&self) -> Result<std::sync::MutexGuard<'_, WriterState>> {
         self.writer
             .lock()
-            .map_err(|_| Error::Internal("audit writer lock poisoned".into()))
+            .map_err(|_| Error::Poisoned { lock: "audit writer" })
     }
 
     fn append_locked(

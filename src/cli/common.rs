@@ -81,9 +81,17 @@ impl From<Error> for CliError {
             Error::Key(_) => Exit::Usage,
             _ => Exit::Internal,
         };
+        // The library's messages name no command; the CLI adds what to type.
+        let hint = match &e {
+            Error::StoreNotFound { .. } => " (`platevault init` creates one)",
+            Error::StoreExists { .. } => " (`init` never overwrites)",
+            Error::ClockNotSimulated => " (`--now` needs a store made by `init --now`)",
+            Error::KeyRotatedOut => " (the key given to `rotate-master-key --new-key-file`)",
+            _ => "",
+        };
         CliError {
             exit,
-            message: e.to_string(),
+            message: format!("{e}{hint}"),
         }
     }
 }

@@ -244,7 +244,7 @@ fn shred_payloads(core: &Core, now: Timestamp) -> Result<Vec<String>> {
         let _key_writes = core
             .key_writes
             .read()
-            .map_err(|_| Error::Internal("key lock poisoned".into()))?;
+            .map_err(|_| Error::Poisoned { lock: "key_writes" })?;
         core.audit()?
             .append_with(&core.store, now, vec![Pending::plain(entry)], |batch, _| {
                 batch.delete(CF_KEYS, label.as_bytes())?;
@@ -353,7 +353,7 @@ fn expire_epoch(core: &Core, epoch: Epoch, now: Timestamp) -> Result<(u64, u64)>
             let _key_writes = core
                 .key_writes
                 .read()
-                .map_err(|_| Error::Internal("key lock poisoned".into()))?;
+                .map_err(|_| Error::Poisoned { lock: "key_writes" })?;
             let mut batch = core.store.batch();
             batch.delete(CF_KEYS, key_label.as_bytes())?;
             batch.delete(CF_META, &layout::meta_count_key(&name))?;
@@ -376,7 +376,7 @@ fn expire_epoch(core: &Core, epoch: Epoch, now: Timestamp) -> Result<(u64, u64)>
             let _guard = core
                 .epochs
                 .write()
-                .map_err(|_| Error::Internal("epoch lock poisoned".into()))?;
+                .map_err(|_| Error::Poisoned { lock: "epochs" })?;
             journal.files = core.store.cf_file_names(&cf)?;
             core.store.drop_cf(&cf)?;
         }

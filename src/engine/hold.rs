@@ -289,7 +289,7 @@ pub(crate) fn place(core: &Core, req: &CaseRequest, until: Timestamp) -> Result<
     let _key_writes = core
         .key_writes
         .read()
-        .map_err(|_| Error::Internal("key lock poisoned".into()))?;
+        .map_err(|_| Error::Poisoned { lock: "key_writes" })?;
     let now = core.clock.now();
     let inputs: Vec<HeldInput<'_>> = reads
         .iter()
@@ -686,7 +686,7 @@ pub(crate) fn release(
     let key_writes = core
         .key_writes
         .read()
-        .map_err(|_| Error::Internal("key lock poisoned".into()))?;
+        .map_err(|_| Error::Poisoned { lock: "key_writes" })?;
     // What a verifier will look for once the keys and copies are gone.
     entry.deletion = Some(crate::engine::digests::hold(
         &core.store,

@@ -150,7 +150,7 @@ impl fmt::Debug for Valid {
 pub(crate) fn ingest(core: &Core, reads: Vec<NewRead>) -> Result<IngestReport> {
     // Held for the whole call, so that expiry cannot drop an epoch between the retention
     // check below and the write.
-    let _epochs = core.epochs.read().map_err(|_| poisoned())?;
+    let _epochs = core.epochs.read().map_err(|_| poisoned("epochs"))?;
     let now = core.clock.now();
     let policy = core.policy();
     let retention = policy.retention();
@@ -171,7 +171,7 @@ pub(crate) fn ingest(core: &Core, reads: Vec<NewRead>) -> Result<IngestReport> {
     }
     shuffle(&mut valid)?;
 
-    let mut state = core.ingest.lock().map_err(|_| poisoned())?;
+    let mut state = core.ingest.lock().map_err(|_| poisoned("ingest"))?;
     let mut keys: BTreeMap<Epoch, (Arc<EpochKeys>, String, u64)> = BTreeMap::new();
     for v in &valid {
         if let Some(entry) = keys.get_mut(&v.epoch) {
@@ -395,7 +395,7 @@ fn write_with_alerts(
         .zip(matches)
         .map(|(a, m)| hotlist::alert_pending(core, a, m.entry.audit_seq, m.epoch, &m.keys, now))
         .collect::<Result<Vec<_>>>()?;
-    let _key_writes = core.key_writes.read().map_err(|_| poisoned())?;
+    let _key_writes = core.key_writes.read().map_err(|_| poisoned("key_writes"))?;
     // A matched read is evidence for the entry's case: held while the entry is in force and
     // one retention period after, then released by expiry (a `hold add` can extend it).
     let retention = core.policy().retention();
@@ -554,6 +554,6 @@ fn shuffle<T>(items: &mut [T]) -> Result<()> {
     Ok(())
 }
 
-fn poisoned() -> Error {
-    Error::Internal("a lock was poisoned by a panicking thread".into())
+fn poisoned(lock: &'static str) -> Error {
+    Error::Poisoned { lock }
 }

@@ -40,7 +40,7 @@ pub(crate) fn lookup(
     let _epochs = core
         .epochs
         .read()
-        .map_err(|_| Error::Internal("epoch lock poisoned".into()))?;
+        .map_err(|_| Error::Poisoned { lock: "epochs" })?;
     for epoch in core.width.epochs_overlapping(from, to) {
         let cf = layout::epoch_cf(epoch);
         if !core.store.has_cf(&cf) {

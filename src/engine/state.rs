@@ -341,7 +341,7 @@ impl Core {
 
     /// The keys of an epoch, if the epoch has any (it may never have had a read, or expired).
     pub fn epoch_keys(&self, epoch: Epoch) -> Result<Option<Arc<EpochKeys>>> {
-        if let Some(k) = self.keyring.read().map_err(|_| poisoned())?.get(&epoch) {
+        if let Some(k) = self.keyring.read().map_err(|_| poisoned("keyring"))?.get(&epoch) {
             return Ok(Some(Arc::clone(k)));
         }
         let label = layout::epoch_key_label(&epoch.name());
@@ -352,7 +352,7 @@ impl Core {
         let keys = Arc::new(EpochKeys::from_secrets(&secrets[0], &secrets[1]));
         self.keyring
             .write()
-            .map_err(|_| poisoned())?
+            .map_err(|_| poisoned("keyring"))?
             .insert(epoch, Arc::clone(&keys));
         Ok(Some(keys))
     }
@@ -370,7 +370,7 @@ impl Core {
         let hash = SecretKey::generate()?;
         let data = SecretKey::generate()?;
         let label = layout::epoch_key_label(&epoch.name());
-        let _key_writes = self.key_writes.read().map_err(|_| poisoned())?;
+        let _key_writes = self.key_writes.read().map_err(|_| poisoned("key_writes"))?;
         let wrapped = self.kek().wrap(&label, &[&hash, &data])?;
         self.note_expiry_candidate(epoch.end().plus(self.policy().retention()));
         self.store.create_epoch_cf(&cf)?;
@@ -380,7 +380,7 @@ impl Core {
         let keys = Arc::new(EpochKeys::from_secrets(&hash, &data));
         self.keyring
             .write()
-            .map_err(|_| poisoned())?
+            .map_err(|_| poisoned("keyring"))?
             .insert(epoch, Arc::clone(&keys));
         Ok(keys)
     }
@@ -504,7 +504,7 @@ impl Core {
         if let Some(k) = self.existing_payload_key(month)? {
             return Ok(k);
         }
-        let _key_writes = self.key_writes.read().map_err(|_| poisoned())?;
+        let _key_writes = self.key_writes.read().map_err(|_| poisoned("key_writes"))?;
         let label = crate::store::layout::payload_key_label(month);
         // Another thread may have made it meanwhile.
         if let Some(wrapped) = self.store.get(CF_KEYS, label.as_bytes())? {
@@ -524,7 +524,7 @@ impl Core {
 
     /// The payload key of `month`, if it exists (None once it has been shredded).
     pub fn existing_payload_key(&self, month: &str) -> Result<Option<SealKey>> {
-        if let Some(k) = self.payload_keys.lock().map_err(|_| poisoned())?.get(month) {
+        if let Some(k) = self.payload_keys.lock().map_err(|_| poisoned("payload_keys"))?.get(month) {
             return Ok(Some(k.clone()));
         }
         let label = crate::store::layout::payload_key_label(month);
@@ -716,6 +716,6 @@ pub(crate) fn check_master_key(
     Err(Error::WrongMasterKey)
 }
 
-fn poisoned() -> Error {
-    Error::Internal("a lock was poisoned by a panicking thread".into())
+fn poisoned(lock: &'static str) -> Error {
+    Error::Poisoned { lock }
 }

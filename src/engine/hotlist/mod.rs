@@ -276,7 +276,7 @@ fn load_live(core: &Core) -> Result<Vec<LiveEntry>> {
 fn changes_lock(core: &Core) -> Result<std::sync::MutexGuard<'_, ()>> {
     core.hotlist_changes
         .lock()
-        .map_err(|_| Error::Internal("hotlist lock poisoned".into()))
+        .map_err(|_| Error::Poisoned { lock: "hotlist" })
 }
 
 fn ingest_lock(
@@ -284,13 +284,13 @@ fn ingest_lock(
 ) -> Result<std::sync::MutexGuard<'_, crate::engine::state::IngestState>> {
     core.ingest
         .lock()
-        .map_err(|_| Error::Internal("ingest lock poisoned".into()))
+        .map_err(|_| Error::Poisoned { lock: "ingest" })
 }
 
 fn index_lock(core: &Core) -> Result<std::sync::MutexGuard<'_, HotlistIndex>> {
     core.hotlist
         .lock()
-        .map_err(|_| Error::Internal("hotlist lock poisoned".into()))
+        .map_err(|_| Error::Poisoned { lock: "hotlist" })
 }
 
 fn hits(core: &Core, id: &[u8; 16]) -> Result<u64> {

@@ -51,7 +51,7 @@ pub(crate) fn rotate(core: &Core, new_master: &MasterKey) -> Result<RotationRepo
     let _writers = core
         .key_writes
         .write()
-        .map_err(|_| Error::Internal("key lock poisoned".into()))?;
+        .map_err(|_| Error::Poisoned { lock: "key_writes" })?;
     let store = &core.store;
     let mut header = Header::read(&core.dir)?;
     // The new key's MAC will seal whatever the header says now: it must still say what the
