@@ -244,7 +244,7 @@ impl Store {
 
     /// Creates an epoch's column family (with the shared cache and write buffer manager).
     pub fn create_epoch_cf(&self, name: &str) -> Result<()> {
-        let mut names = self.cf_names.write().map_err(|_| poisoned())?;
+        let mut names = self.cf_names.write().map_err(|_| poisoned("cf_names"))?;
         if names.contains(name) {
             return Ok(());
         }
@@ -257,7 +257,7 @@ impl Store {
     /// Drops a column family. Its files are deleted once no handle to it remains; callers
     /// must hold no `BoundColumnFamily` of it (the vault's epoch lock guarantees that).
     pub fn drop_cf(&self, name: &str) -> Result<()> {
-        let mut names = self.cf_names.write().map_err(|_| poisoned())?;
+        let mut names = self.cf_names.write().map_err(|_| poisoned("cf_names"))?;
         if !names.contains(name) {
             return Ok(());
         }
@@ -477,7 +477,7 @@ impl Store {
     fn flush_all_unconfirmed(&self) -> Result<()> {
         // Held to the end: no column family is dropped (or created) while it is flushed, so
         // the flush never meets a dropped family and never holds a handle past a drop.
-        let names = self.cf_names.read().map_err(|_| poisoned())?;
+        let names = self.cf_names.read().map_err(|_| poisoned("cf_names"))?;
         let handles = names
             .iter()
             .map(|n| self.cf(n))
@@ -500,7 +500,7 @@ impl Store {
     /// directory. If one has not, this returns [`Error::PurgeUnconfirmed`] and the caller
     /// certifies nothing (a purge mark stays, to be completed at the next open).
     pub fn compact_fully(&self, cf: &str) -> Result<()> {
-        let _names = self.cf_names.read().map_err(|_| poisoned())?;
+        let _names = self.cf_names.read().map_err(|_| poisoned("cf_names"))?;
         let handle = self.cf(cf)?;
         let mut fo = FlushOptions::default();
         fo.set_wait(true);
@@ -785,8 +785,8 @@ fn unopenable(e: rocksdb::Error) -> Error {
     }
 }
 
-fn poisoned() -> Error {
-    Error::Internal("a lock was poisoned by a panicking thread".into())
+fn poisoned(lock: &'static str) -> Error {
+    Error::Poisoned { lock }
 }
 
 fn shared_resources(tuning: &StoreTuning) -> (Cache, WriteBufferManager) {
