@@ -70,7 +70,7 @@ fn reviewers_read_the_periods_justifications_after_an_audited_review_and_nothing
     // Not a reviewer: denied, audited, nothing shown.
     let before = entries(&dir).len();
     let denied = vault
-        .review_justifications("DET-7".into(), None, None)
+        .review_justifications("DET-7", None, None)
         .expect("review");
     assert_eq!(denied.denial.as_ref().map(|d| d.0), Some("not_a_reviewer"));
     assert!(denied.entries.is_empty());
@@ -190,7 +190,7 @@ fn the_period_is_bounded_and_ordered_and_reviews_share_the_reviewers_bucket() {
         assert_eq!(c.denial, None);
     }
     let over = vault
-        .review_justifications("OVERSIGHT-1".into(), None, None)
+        .review_justifications("OVERSIGHT-1", None, None)
         .expect("review");
     assert_eq!(over.denial.as_ref().map(|d| d.0), Some("rate_limited"));
     // An hour later the reviewer may ask again; searches never counted against it.
@@ -207,7 +207,7 @@ fn the_period_is_bounded_and_ordered_and_reviews_share_the_reviewers_bucket() {
         .advance_clock(t0().plus(Span::from_minutes(61)))
         .expect("clock");
     let again = vault
-        .review_justifications("OVERSIGHT-1".into(), None, None)
+        .review_justifications("OVERSIGHT-1", None, None)
         .expect("review");
     assert_eq!(again.denial, None);
     assert!(

@@ -411,9 +411,9 @@ impl AuditLog {
     }
 
     fn lock(&self) -> Result<std::sync::MutexGuard<'_, WriterState>> {
-        self.writer
-            .lock()
-            .map_err(|_| Error::Poisoned { lock: "audit writer" })
+        self.writer.lock().map_err(|_| Error::Poisoned {
+            lock: "audit writer",
+        })
     }
 
     fn append_locked(

@@ -138,7 +138,7 @@ pub(crate) fn epoch(store: &Store, cf: &str, key_label: &str) -> Result<Deletion
         // the records out.
         for (prefix, upper, wanted) in [(b"R", b"S", SAMPLED_RECORDS), (b"I", b"J", SAMPLED_IMAGES)]
         {
-            for (k, v) in sample(&store, cf, prefix, upper, Points::Uniform(prefix), wanted)? {
+            for (k, v) in sample(store, cf, prefix, upper, Points::Uniform(prefix), wanted)? {
                 record_windows(&k, &v, &mut windows);
             }
         }
@@ -157,7 +157,7 @@ pub(crate) fn hold(store: &Store, key_label: &str, reads_prefix: &[u8]) -> Resul
     }
     let upper = crate::store::prefix_successor(reads_prefix).unwrap_or_else(|| vec![0xff; 18]);
     for (k, v) in sample(
-        &store,
+        store,
         CF_HOLDS,
         reads_prefix,
         &upper,
@@ -195,7 +195,7 @@ pub(crate) fn payload_month(
     }
     let (from, to) = (payload_key(first), payload_key(last));
     for (_, v) in sample(
-        &store,
+        store,
         CF_AUDIT,
         &from,
         &to,

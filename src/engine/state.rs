@@ -341,7 +341,12 @@ impl Core {
 
     /// The keys of an epoch, if the epoch has any (it may never have had a read, or expired).
     pub fn epoch_keys(&self, epoch: Epoch) -> Result<Option<Arc<EpochKeys>>> {
-        if let Some(k) = self.keyring.read().map_err(|_| poisoned("keyring"))?.get(&epoch) {
+        if let Some(k) = self
+            .keyring
+            .read()
+            .map_err(|_| poisoned("keyring"))?
+            .get(&epoch)
+        {
             return Ok(Some(Arc::clone(k)));
         }
         let label = layout::epoch_key_label(&epoch.name());
@@ -524,7 +529,12 @@ impl Core {
 
     /// The payload key of `month`, if it exists (None once it has been shredded).
     pub fn existing_payload_key(&self, month: &str) -> Result<Option<SealKey>> {
-        if let Some(k) = self.payload_keys.lock().map_err(|_| poisoned("payload_keys"))?.get(month) {
+        if let Some(k) = self
+            .payload_keys
+            .lock()
+            .map_err(|_| poisoned("payload_keys"))?
+            .get(month)
+        {
             return Ok(Some(k.clone()));
         }
         let label = crate::store::layout::payload_key_label(month);
