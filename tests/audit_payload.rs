@@ -4,14 +4,14 @@
 //! checkpoints and the inclusion proofs stay valid, because entries commit to payloads by
 //! hash only.
 
-mod common;
+mod support;
 
-use common::{RawAudit, request};
 use platevault::audit::entry::EntryKind;
 use platevault::verify::Review;
 use platevault::verify::audit_log::check_inclusion;
 use platevault::verify::scan::{Needle, scan_dir};
 use platevault::{MasterKey, Policy, SearchRequest, Timestamp, Vault, VaultOptions};
+use support::{RawAudit, unjustified_request};
 
 fn t(s: &str) -> Timestamp {
     Timestamp::parse_rfc3339(s).expect("time")
@@ -36,7 +36,7 @@ fn a_months_payloads_are_shredded_when_their_retention_ends_and_proofs_survive()
         .search(&SearchRequest {
             case: platevault::CaseRequest {
                 justification: Some(why.into()),
-                ..request("7KQX291", "DET-1")
+                ..unjustified_request("7KQX291", "DET-1")
             },
             with_images: false,
         })
@@ -64,7 +64,7 @@ fn a_months_payloads_are_shredded_when_their_retention_ends_and_proofs_survive()
         .search(&SearchRequest {
             case: platevault::CaseRequest {
                 justification: Some("second robbery".into()),
-                ..request("7KQX291", "DET-1")
+                ..unjustified_request("7KQX291", "DET-1")
             },
             with_images: false,
         })
