@@ -10,12 +10,8 @@ use platevault::audit::entry::EntryKind;
 use platevault::verify::Review;
 use platevault::verify::audit_log::check_inclusion;
 use platevault::verify::scan::{Needle, scan_dir};
-use platevault::{MasterKey, Policy, SearchRequest, Timestamp, Vault, VaultOptions};
-use support::{RawAudit, unjustified_request};
-
-fn t(s: &str) -> Timestamp {
-    Timestamp::parse_rfc3339(s).expect("time")
-}
+use platevault::{MasterKey, Policy, SearchRequest, Vault, VaultOptions};
+use support::{RawAudit, t, unjustified_request};
 
 #[test]
 fn a_months_payloads_are_shredded_when_their_retention_ends_and_proofs_survive() {
