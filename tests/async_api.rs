@@ -2,6 +2,8 @@
 //! store operation does not block, and the background expiry task (expiring an epoch while
 //! searches run, graceful shutdown, stop on drop, failures logged and retried).
 
+mod support;
+
 use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
@@ -15,10 +17,7 @@ use platevault::verify::Review;
 use platevault::{
     CaseRequest, MasterKey, NewRead, Policy, SearchRequest, Span, Timestamp, Vault, VaultOptions,
 };
-
-fn t(s: &str) -> Timestamp {
-    Timestamp::parse_rfc3339(s).expect("time")
-}
+use support::t;
 
 fn read(plate: &str, at: Timestamp, camera: &str) -> NewRead {
     NewRead {

@@ -7,16 +7,16 @@
 //! decided under the log's writer lock, lets exactly 60 attempts of one requester through in
 //! an hour even when eight threads race for them.
 
-mod common;
+mod support;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use common::*;
 use platevault::audit::entry::{EntryKind, Verdict};
 use platevault::verify::Review;
 use platevault::{Policy, SearchRequest, Vault};
+use support::*;
 
 const THREADS: usize = 8;
 const PER_THREAD: usize = 25;
@@ -33,9 +33,9 @@ fn store(tmp: &std::path::Path) -> (Arc<Vault>, std::path::PathBuf) {
     let (vault, _key, dir) = new_store(tmp, &Policy::default_policy());
     vault
         .ingest(vec![
-            read("7KQX291", "CO", ago(2), "CAM-1"),
-            read("7KQX291", "CO", ago(50), "CAM-2"),
-            read("QZW4471", "CO", ago(7), "CAM-3"),
+            read_in_region("7KQX291", "CO", ago(2), "CAM-1"),
+            read_in_region("7KQX291", "CO", ago(50), "CAM-2"),
+            read_in_region("QZW4471", "CO", ago(7), "CAM-3"),
         ])
         .expect("ingest");
     (Arc::new(vault), dir)
@@ -92,7 +92,7 @@ fn concurrent_searches_keep_one_chain_without_gaps_or_forks() {
                     } else {
                         "QZW4471"
                     };
-                    let mut req = request(plate, &format!("T{thread}"));
+                    let mut req = unjustified_request(plate, &format!("T{thread}"));
                     match i % 4 {
                         1 => req.purpose = "immigration".into(),
                         3 => req.case_number = "no-case".into(),
@@ -209,7 +209,7 @@ fn racing_threads_cannot_slip_past_the_rate_limit() {
                     .map(|_| {
                         vault
                             .search(&SearchRequest {
-                                case: request("7KQX291", "SHARED-1"),
+                                case: unjustified_request("7KQX291", "SHARED-1"),
                                 with_images: false,
                             })
                             .expect("search")

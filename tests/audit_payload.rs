@@ -4,18 +4,14 @@
 //! checkpoints and the inclusion proofs stay valid, because entries commit to payloads by
 //! hash only.
 
-mod common;
+mod support;
 
-use common::{RawAudit, request};
 use platevault::audit::entry::EntryKind;
 use platevault::verify::Review;
 use platevault::verify::audit_log::check_inclusion;
 use platevault::verify::scan::{Needle, scan_dir};
-use platevault::{MasterKey, Policy, SearchRequest, Timestamp, Vault, VaultOptions};
-
-fn t(s: &str) -> Timestamp {
-    Timestamp::parse_rfc3339(s).expect("time")
-}
+use platevault::{MasterKey, Policy, SearchRequest, Vault, VaultOptions};
+use support::{RawAudit, t, unjustified_request};
 
 #[test]
 fn a_months_payloads_are_shredded_when_their_retention_ends_and_proofs_survive() {
@@ -36,7 +32,7 @@ fn a_months_payloads_are_shredded_when_their_retention_ends_and_proofs_survive()
         .search(&SearchRequest {
             case: platevault::CaseRequest {
                 justification: Some(why.into()),
-                ..request("7KQX291", "DET-1")
+                ..unjustified_request("7KQX291", "DET-1")
             },
             with_images: false,
         })
@@ -64,7 +60,7 @@ fn a_months_payloads_are_shredded_when_their_retention_ends_and_proofs_survive()
         .search(&SearchRequest {
             case: platevault::CaseRequest {
                 justification: Some("second robbery".into()),
-                ..request("7KQX291", "DET-1")
+                ..unjustified_request("7KQX291", "DET-1")
             },
             with_images: false,
         })

@@ -6,15 +6,15 @@
 //! number known from the workload itself; the Markdown and JSON forms carry those figures and
 //! no plate.
 
-mod common;
+mod support;
 
 use std::collections::BTreeMap;
 
-use common::*;
 use platevault::audit::entry::{Entry, EntryKind, Verdict};
 use platevault::audit::report::{Tally, TransparencyReport};
 use platevault::verify::Review;
 use platevault::{CaseRequest, Policy, RemovalRequest, SearchRequest, Span, Vault};
+use support::*;
 
 const POLICY: &str = r#"
 agency = "CITY-PD"
@@ -153,7 +153,7 @@ fn december() -> Vec<Planned> {
 }
 
 fn to_request(p: &Planned, i: usize) -> CaseRequest {
-    let mut r = request(p.plate, &format!("REQ-{i}"));
+    let mut r = unjustified_request(p.plate, &format!("REQ-{i}"));
     r.agency = p.agency.into();
     r.offense = p.offense.into();
     r.purpose = p.purpose.into();
@@ -302,7 +302,12 @@ fn the_report_counts_exactly_what_the_log_holds() {
         ("2026-11-10", &["AAA111", "AAA111", "BBB222", "CCC333"][..]),
     ] {
         for (i, p) in plates.iter().enumerate() {
-            reads.push(read(p, "CO", t(&format!("{day}T0{i}:30:00Z")), "CAM-1"));
+            reads.push(read_in_region(
+                p,
+                "CO",
+                t(&format!("{day}T0{i}:30:00Z")),
+                "CAM-1",
+            ));
         }
     }
     assert_eq!(vault.ingest(reads).expect("ingest").stored.len(), 9);
@@ -313,7 +318,7 @@ fn the_report_counts_exactly_what_the_log_holds() {
     assert_eq!(returned, 5 + 2 + 2 + 5 + 2, "reads returned in November");
     let until = t0().plus(Span::from_days(60));
     let hold = |case: &str, plate: &str, purpose: &str, until| {
-        let mut r = request(plate, "DET-HOLD");
+        let mut r = unjustified_request(plate, "DET-HOLD");
         r.case_number = case.into();
         r.purpose = purpose.into();
         vault.hold(&r, until).expect("hold")
@@ -529,7 +534,7 @@ fn the_report_counts_exactly_what_the_log_holds() {
 fn a_request_naming_no_agency_is_not_counted_as_the_home_agency() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let (vault, _key, dir) = new_store(tmp.path(), &Policy::default_policy());
-    let mut req = request("AAA111", "DET-1");
+    let mut req = unjustified_request("AAA111", "DET-1");
     req.agency = "  ".into();
     let out = vault
         .search(&SearchRequest {

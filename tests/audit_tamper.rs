@@ -10,13 +10,12 @@
 //! is altered, or when checked against another store's checkpoint. A checkpoint with a bad
 //! signature, an altered body or the wrong key is refused.
 
-mod common;
+mod support;
 
 use std::path::{Path, PathBuf};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use common::*;
 use ed25519_dalek::VerifyingKey;
 use platevault::audit::checkpoint::verifying_key_from_hex;
 use platevault::audit::entry::{Entry, EntryKind};
@@ -26,6 +25,7 @@ use platevault::verify::audit_log::{
 };
 use platevault::verify::{CheckpointInfo, Review};
 use platevault::{MasterKey, Policy, SearchRequest, Vault, VaultOptions};
+use support::*;
 
 /// A closed store with a log of about 30 entries, a checkpoint taken early (while the vault
 /// was open) and one of the whole log.
@@ -63,7 +63,7 @@ fn search(vault: &Vault, req: platevault::CaseRequest) -> platevault::SearchOutc
 /// Searches `n` times: every third one denied for its purpose.
 fn workload(vault: &Vault, tag: &str, n: usize) {
     for i in 0..n {
-        let mut req = request(
+        let mut req = unjustified_request(
             if i % 2 == 0 { "7KQX291" } else { "QZW4471" },
             &format!("{tag}-{i}"),
         );
@@ -79,9 +79,9 @@ fn build_log() -> Built {
     let (vault, key, dir) = new_store(tmp.path(), &Policy::default_policy());
     vault
         .ingest(vec![
-            read("7KQX291", "CO", ago(2), "CAM-1"),
-            read("7KQX291", "CO", ago(30), "CAM-2"),
-            read("QZW4471", "CO", ago(5), "CAM-3"),
+            read_in_region("7KQX291", "CO", ago(2), "CAM-1"),
+            read_in_region("7KQX291", "CO", ago(30), "CAM-2"),
+            read_in_region("QZW4471", "CO", ago(5), "CAM-3"),
         ])
         .expect("ingest");
     workload(&vault, "DET", 6);
@@ -162,7 +162,7 @@ fn an_untouched_log_and_a_log_that_only_grew_verify() {
     workload(&vault, "LATE", 5);
     vault
         .hold(
-            &request("7KQX291", "LATE-H"),
+            &unjustified_request("7KQX291", "LATE-H"),
             t0().plus(platevault::Span::from_days(30)),
         )
         .expect("hold");
@@ -666,7 +666,7 @@ fn removed_index_records_and_altered_payloads_are_caught() {
     ] {
         let req = platevault::CaseRequest {
             justification: Some(why.into()),
-            ..request("7KQX291", "DET-9")
+            ..unjustified_request("7KQX291", "DET-9")
         };
         vault
             .search(&platevault::SearchRequest {

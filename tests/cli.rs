@@ -8,18 +8,18 @@
 //! (BLAKE3) and C2SP signed-note verifier written here; and `demo` runs to completion. Nothing
 //! is mocked: each test spawns the binary Cargo built for this package.
 
-mod cli_support;
+mod support;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::os::unix::fs::PermissionsExt;
 
 use base64::Engine;
-use cli_support::*;
 use serde_json::Value;
 use sha2::Digest;
+use support::*;
 
 const CITY_POLICY: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/policies/city.toml");
-/// Past the 30-day retention of every epoch written near `T0`.
+/// Past the 30-day retention of every epoch written near `CLI_T0`.
 const LATER: &str = "2027-01-15T00:00:00Z";
 
 fn sha256_hex(bytes: &[u8]) -> String {
@@ -128,12 +128,12 @@ fn init_now_makes_a_simulation_store_with_the_given_policy() {
     let env = Env::new();
     let v = env
         .cmd()
-        .args(["--now", T0, "init", "--policy", CITY_POLICY, "--json"])
+        .args(["--now", CLI_T0, "init", "--policy", CITY_POLICY, "--json"])
         .run()
         .ok()
         .json();
     assert_eq!(v["simulated"], true, "{v}");
-    assert_eq!(v["now"], T0, "{v}");
+    assert_eq!(v["now"], CLI_T0, "{v}");
     // The checkpoint key printed by init is the one `audit checkpoint` signs with.
     let cp = env
         .cmd_no_key()
@@ -181,7 +181,7 @@ fn init_refuses_a_policy_file_with_an_unknown_field() {
     let bad = env.write("bad.toml", format!("{text}\nretension = \"30d\"\n"));
     let v = env
         .cmd()
-        .args(["--now", T0, "init", "--policy"])
+        .args(["--now", CLI_T0, "init", "--policy"])
         .arg(&bad)
         .arg("--json")
         .run()
@@ -735,7 +735,7 @@ fn simulate_into_the_store_is_the_traffic_simulate_out_writes() {
         let f = env.file(name);
         let v = env
             .bare()
-            .args(["--now", T0, "simulate"])
+            .args(["--now", CLI_T0, "simulate"])
             .args(sim)
             .arg("--out")
             .arg(&f)
@@ -812,7 +812,7 @@ fn expire_past_retention_and_the_clock_never_moves_back() {
     assert!(v["reads_removed"].as_u64().is_some_and(|n| n >= 1), "{v}");
 
     // An earlier --now does not bring the read back: the store's clock stays at LATER.
-    let back = ["--now", T0];
+    let back = ["--now", CLI_T0];
     let v = env
         .cmd()
         .args(back)
@@ -1199,7 +1199,7 @@ fn busy_store() -> (Env, Value) {
     let env = Env::new();
     let init = env
         .cmd()
-        .args(["--now", T0, "init", "--json"])
+        .args(["--now", CLI_T0, "init", "--json"])
         .run()
         .ok()
         .json();
@@ -1704,7 +1704,7 @@ fn master_key_and_store_come_from_the_environment_too() {
     env.bare()
         .env("PLATEVAULT_STORE", store)
         .env("PLATEVAULT_MASTER_KEY", key)
-        .args(["--now", T0, "init", "--json"])
+        .args(["--now", CLI_T0, "init", "--json"])
         .run()
         .ok();
     // Store from the environment, key from the file.
@@ -1919,7 +1919,7 @@ fn store_naming_a_regular_file_is_exit_6() {
 #[test]
 fn init_refusing_an_existing_store_is_not_an_internal_error() {
     let env = Env::sim();
-    let r = env.cmd().args(["--now", T0, "init", "--json"]).run();
+    let r = env.cmd().args(["--now", CLI_T0, "init", "--json"]).run();
     assert!(r.code != 0 && r.code != 1, "{r:?}");
 }
 

@@ -18,6 +18,8 @@
 //! opens and loses only the torn record. What each case saw is printed (`--nocapture`) and
 //! summarised in docs/reliability.md ("Corruption").
 
+mod support;
+
 use std::collections::BTreeMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
@@ -35,13 +37,9 @@ use platevault::{
 };
 use serde_json::Value;
 use sha2::{Digest, Sha256};
+// The store's simulated clock starts at t0(); every probe search is for case CASE.
+use support::{BIN, CASE, t0};
 
-/// The binary under test.
-const BIN: &str = env!("CARGO_BIN_EXE_platevault");
-/// The simulated clock of the store.
-const T0: &str = "2026-11-10T12:00:00Z";
-/// The case of every probe search.
-const CASE: &str = "2026-001234";
 /// The case of the legal hold.
 const HOLD_CASE: &str = "2026-009999";
 /// Plates and where their reads live.
@@ -49,10 +47,6 @@ const P_ALL: &str = "7KQX291"; // epochs A, B, C (SST) and A, D (WAL only)
 const P_A: &str = "QZW4471"; // epoch A only
 const P_B: &str = "BRV1180"; // epoch B only
 const P_D: &str = "HNT5530"; // epoch D only, WAL only
-
-fn t0() -> Timestamp {
-    Timestamp::parse_rfc3339(T0).expect("T0")
-}
 
 /// Midnight of the day `days_ago` days before T0's day, plus `minutes`.
 fn at(days_ago: i64, minutes: i64) -> Timestamp {

@@ -23,7 +23,7 @@
 //! A SIGKILL tests process crashes, not power loss: what the kernel had accepted survives it
 //! even without an fsync.
 
-mod reliability_support;
+mod support;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader};
@@ -36,8 +36,8 @@ use platevault::store::layout::{self, CF_HOLDS, CF_KEYS, CF_META};
 use platevault::{
     EpochWidth, Error, MasterKey, RemovalRequest, Span, Timestamp, Vault, VaultOptions,
 };
-use reliability_support::*;
 use serde::{Deserialize, Serialize};
+use support::*;
 
 /// Set (to the worker's JSON spec) in the child: `crash_worker` then runs the workload.
 const WORKER_ENV: &str = "PLATEVAULT_CRASH_WORKER";
@@ -224,7 +224,7 @@ fn worker(spec: &WorkerSpec) -> Result<(), String> {
                 let Some(&(k, at)) = pick(&mut rng, &acked) else {
                     continue;
                 };
-                let out = search(&v, &plate(k), CASE, &requester())?;
+                let out = try_search(&v, &plate(k), CASE, &requester())?;
                 let want = visible(k, at, v.now());
                 let got = found(&out);
                 if got != want {
@@ -892,7 +892,7 @@ fn check(
     for (n, k) in to_check.into_iter().enumerate() {
         let b = model.batches[&k].clone();
         let requester = format!("CHK{i}-{n}-{}", seed % 1000);
-        let out = search(&v, &plate(k), CASE, &requester)?;
+        let out = try_search(&v, &plate(k), CASE, &requester)?;
         let got = found(&out);
         let want = visible(k, b.at, now);
         let present = match b.fate {
@@ -932,7 +932,7 @@ fn check(
     // The audit log verifies, and every expiry it announced is complete.
     let entries = audit_entries_verified(&model.store)?;
     let certified = expiries_complete(&entries)?;
-    let alerts = count(&entries, platevault::audit::entry::EntryKind::HotlistAlert) as u64;
+    let alerts = count_kind(&entries, platevault::audit::entry::EntryKind::HotlistAlert) as u64;
     if alerts != model.alerts_expected {
         return Err(format!(
             "{alerts} hotlist alerts in the audit log, but the durable hot batches raised {}",

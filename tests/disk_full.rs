@@ -13,7 +13,7 @@
 //! Mounting needs root (or CAP_SYS_ADMIN, or an unprivileged user namespace); where it is
 //! refused each test prints `SKIPPED` and the reason, and passes.
 
-mod reliability_support;
+mod support;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -24,7 +24,7 @@ use platevault::verify::Review;
 use platevault::{
     EpochWidth, Error, MasterKey, NewRead, Policy, Span, Timestamp, Vault, VaultOptions,
 };
-use reliability_support::*;
+use support::*;
 
 /// The simulated clock's start.
 const T0: &str = "2026-06-10T12:00:00Z";
@@ -166,7 +166,7 @@ fn small_fs_of(test: &str, mib: u64) -> Option<SmallFs> {
 fn batch(k: u64, now: Timestamp) -> Vec<NewRead> {
     (0..BATCH)
         .map(|j| NewRead {
-            image: Some(image(k * 1_000 + j, IMAGE_BYTES)),
+            image: Some(rng_image(k * 1_000 + j, IMAGE_BYTES)),
             ..read(
                 &format!("F{k}"),
                 now.minus(Span::from_minutes(1 + j * 7)),
@@ -466,7 +466,7 @@ fn cli_ingest_on_a_full_disk_exits_with_a_message_not_a_panic() {
                 "region": "CO",
                 "captured_at": now.minus(Span::from_secs(60 + i)).to_rfc3339(),
                 "camera": format!("CAM-{i}"),
-                "image_b64": base64::engine::general_purpose::STANDARD.encode(image(i, 4 * 1024)),
+                "image_b64": base64::engine::general_purpose::STANDARD.encode(rng_image(i, 4 * 1024)),
             })
             .to_string(),
         );
@@ -652,7 +652,7 @@ fn expiry_meets_a_full_disk(fs: &SmallFs, point: &'static str) {
     drop(v);
     let log = audit_entries_verified(&dir).expect("the audit log verifies");
     assert!(
-        count(&log, EntryKind::ExpiryIntent) >= 1,
+        count_kind(&log, EntryKind::ExpiryIntent) >= 1,
         "{point}: the intent was durable before the disk filled"
     );
 

@@ -11,7 +11,6 @@
 //! - A purge whose forced compaction did not remove the files that held the deleted data is
 //!   refused: nothing is certified until it is confirmed.
 
-mod common;
 mod support;
 
 use std::path::{Path, PathBuf};
@@ -200,7 +199,7 @@ fn every_behaviour_field_of_the_header_is_sealed_by_the_key_and_bound_to_the_log
     ];
     for (what, edit, keyless) in edits {
         let dir = tmp.path().join(what.replace(' ', "-"));
-        common::copy_dir(&base, &dir);
+        support::copy_dir(&base, &dir);
         edit_header(&dir, edit);
         let err = Vault::open(&dir, &key, &VaultOptions::new()).expect_err(what);
         assert!(is_exit6(&err), "{what}: {err}");
@@ -244,7 +243,7 @@ fn make_old_style(dir: &Path, key: &MasterKey) {
             c.as_object_mut().expect("object").remove("mac");
         }
     });
-    let raw = common::RawAudit::open(dir);
+    let raw = support::RawAudit::open(dir);
     let mut first: serde_json::Value = serde_json::from_slice(&raw.entry(0)).expect("entry 0");
     let obj = first.as_object_mut().expect("object");
     for field in ["clock", "epoch_width", "header"] {
@@ -364,7 +363,7 @@ fn a_new_store_made_to_look_old_is_not_sealed_on_trust() {
         h["clock"] = "system".into();
     });
     {
-        let raw = common::RawAudit::open(&dir);
+        let raw = support::RawAudit::open(&dir);
         let mut first: serde_json::Value = serde_json::from_slice(&raw.entry(0)).expect("entry 0");
         let obj = first.as_object_mut().expect("object");
         for field in ["clock", "epoch_width", "header"] {
@@ -774,7 +773,7 @@ fn a_stale_copy_of_a_wrapping_a_rotation_replaced_is_caught() {
 
 /// A closed store with searches (rate-limit and reviewer-check index records).
 fn searched_store(tmp: &Path) -> (PathBuf, MasterKey) {
-    let (v, key, dir) = common::new_store(tmp, &Policy::default_policy());
+    let (v, key, dir) = support::new_store(tmp, &Policy::default_policy());
     for (plate, who) in [
         ("IDX0001", "DET-1"),
         ("IDX0002", "DET-2"),
@@ -782,7 +781,7 @@ fn searched_store(tmp: &Path) -> (PathBuf, MasterKey) {
     ] {
         let out = v
             .search(&platevault::SearchRequest {
-                case: common::request(plate, who),
+                case: support::unjustified_request(plate, who),
                 with_images: false,
             })
             .expect("search");
@@ -806,13 +805,13 @@ fn every_index_record_is_checked_against_its_entry_and_the_counts() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let (base, _key) = searched_store(tmp.path());
     assert_eq!(verify_problem(&base), None);
-    let raw_keys = |dir: &Path, p: &[u8]| common::RawAudit::open(dir).keys_with_prefix(p);
+    let raw_keys = |dir: &Path, p: &[u8]| support::RawAudit::open(dir).keys_with_prefix(p);
     let f = raw_keys(&base, b"f");
     let r = raw_keys(&base, b"r");
     assert_eq!((f.len(), r.len()), (3, 3));
     let seq_of = |k: &[u8]| u64::from_be_bytes(k[k.len() - 8..].try_into().expect("seq"));
 
-    type Tamper = Box<dyn Fn(&common::RawAudit)>;
+    type Tamper = Box<dyn Fn(&support::RawAudit)>;
     // Two records of different plates (two of the three searches share one plate).
     let f0 = f[0].clone();
     let f1 = f
@@ -894,15 +893,15 @@ fn every_index_record_is_checked_against_its_entry_and_the_counts() {
     ];
     for (what, tamper) in cases {
         let dir = tmp.path().join(what.replace(' ', "-"));
-        common::copy_dir(&base, &dir);
-        tamper(&common::RawAudit::open(&dir));
+        support::copy_dir(&base, &dir);
+        tamper(&support::RawAudit::open(&dir));
         let problem = verify_problem(&dir).unwrap_or_else(|| panic!("{what}: not caught"));
         assert!(problem.contains("index"), "{what}: {problem}");
     }
     // And through the CLI: exit 4.
     let dir = tmp.path().join("cli");
-    common::copy_dir(&base, &dir);
-    common::RawAudit::open(&dir).put(&r0, b"hidden");
+    support::copy_dir(&base, &dir);
+    support::RawAudit::open(&dir).put(&r0, b"hidden");
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_platevault"))
         .args(["--store"])
         .arg(&dir)

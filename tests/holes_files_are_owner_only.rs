@@ -6,14 +6,13 @@
 //! at every read-write open, so an old store or one grown under a 0022 umask is brought
 //! back).
 
-#[allow(dead_code)]
-mod cli_support;
+mod support;
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
-use cli_support::*;
 use platevault::{MasterKey, NewRead, Policy, Timestamp, Vault, VaultOptions};
+use support::*;
 
 /// Every folder and file under `root` (itself included), with its mode.
 fn walk(root: &Path) -> Vec<(PathBuf, bool, u32)> {
@@ -138,7 +137,7 @@ fn everything_the_binary_writes_is_0600_in_0700_folders() {
     let sim = env.file("sim.jsonl");
     env.bare()
         .args([
-            "--now", T0, "simulate", "--reads", "10", "--days", "1", "--seed", "1", "--out",
+            "--now", CLI_T0, "simulate", "--reads", "10", "--days", "1", "--seed", "1", "--out",
         ])
         .arg(&sim)
         .run()

@@ -4,16 +4,16 @@
 //! durably before any justification is opened, opening nothing else; a shredded month's
 //! texts are marked as such, and a justification that spelled the plate is never shown.
 
-#[allow(dead_code)]
-mod cli_support;
-mod common;
+mod support;
 
-use cli_support::{Env, T0, case_flags, read_line};
-use common::{entries, new_store, read, request, t, t0};
 use platevault::audit::entry::{EntryKind, Verdict};
 use platevault::vault::AsyncVault;
 use platevault::verify::Review;
 use platevault::{CaseRequest, Error, Policy, SearchRequest, Span, Vault};
+use support::{
+    CLI_T0, Env, case_flags, entries, new_store, read_in_region, read_line, t, t0,
+    unjustified_request,
+};
 
 const PLATE: &str = "7KQX291";
 
@@ -29,7 +29,7 @@ fn search(vault: &Vault, case: CaseRequest) -> platevault::SearchOutcome {
 fn justified(requester: &str, text: &str) -> CaseRequest {
     CaseRequest {
         justification: Some(text.into()),
-        ..request(PLATE, requester)
+        ..unjustified_request(PLATE, requester)
     }
 }
 
@@ -38,7 +38,7 @@ fn reviewers_read_the_periods_justifications_after_an_audited_review_and_nothing
     let tmp = tempfile::tempdir().expect("tempdir");
     let (vault, _key, dir) = new_store(tmp.path(), &Policy::default_policy());
     vault
-        .ingest(vec![read(
+        .ingest(vec![read_in_region(
             PLATE,
             "CO",
             t0().minus(Span::from_hours(2)),
@@ -57,7 +57,7 @@ fn reviewers_read_the_periods_justifications_after_an_audited_review_and_nothing
             ..justified("AGENT-1", "federal request")
         },
     );
-    let silent = search(&vault, request(PLATE, "DET-7")); // no justification: not listed
+    let silent = search(&vault, unjustified_request(PLATE, "DET-7")); // no justification: not listed
     assert!(a.is_allowed() && !b.is_allowed() && !c.is_allowed() && silent.is_allowed());
     let hold = vault
         .hold(
@@ -199,7 +199,7 @@ fn the_period_is_bounded_and_ordered_and_reviews_share_the_reviewers_bucket() {
             &vault,
             CaseRequest {
                 agency: "REVIEW".into(),
-                ..request(PLATE, "OVERSIGHT-1")
+                ..unjustified_request(PLATE, "OVERSIGHT-1")
             },
         );
     }
@@ -327,7 +327,7 @@ fn the_cli_shows_justifications_to_reviewers_with_the_documented_shape_and_exit_
     assert_eq!(v["decision"], "allowed", "{v}");
     assert_eq!(v["reason"], "allowed");
     assert!(v["audit_seq"].as_u64().is_some());
-    assert_eq!(v["to"], T0);
+    assert_eq!(v["to"], CLI_T0);
     let list = v["entries"].as_array().expect("entries");
     assert_eq!(list.len(), 1, "{v}");
     let e = &list[0];

@@ -5,13 +5,13 @@
 //! `policy_new` its entry records and that the policy in force is the last one the log put in
 //! force, and `policy history` shows each version and what it changed.
 
-mod common;
+mod support;
 
-use common::*;
 use platevault::audit::entry::EntryKind;
 use platevault::audit::policy_history::{self, text_hash};
 use platevault::verify::Review;
 use platevault::{Policy, Purpose, SearchRequest};
+use support::*;
 
 /// The default policy without `immigration` among its prohibited purposes.
 fn without_immigration() -> Policy {
@@ -33,7 +33,7 @@ fn remove_search_restore() -> (tempfile::TempDir, std::path::PathBuf, platevault
     let tmp = tempfile::tempdir().expect("tempdir");
     let (vault, key, dir) = new_store(tmp.path(), &Policy::default_policy());
     vault.apply_policy(&without_immigration()).expect("apply");
-    let mut req = request("7KQX291", "DET-7");
+    let mut req = unjustified_request("7KQX291", "DET-7");
     req.purpose = "immigration".into();
     let outcome = vault
         .search(&SearchRequest {

@@ -3,11 +3,10 @@
 //! and audited (denied: exit 3), and the review's scenario (an alert after retention, hold
 //! release and entry expiry, on a simulated store) shows nothing.
 
-#[allow(dead_code)] // helpers shared with tests/cli.rs that this file does not use
-mod cli_support;
+mod support;
 
-use cli_support::*;
 use serde_json::Value;
+use support::*;
 
 const CITY_POLICY: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/policies/city.toml");
 const HOT_CASE: &str = "2026-005150";
@@ -32,7 +31,7 @@ fn city() -> Env {
     let text = text.replace(tier, "");
     let policy = env.write("policy.toml", text);
     env.cmd()
-        .args(["--now", T0, "init", "--policy"])
+        .args(["--now", CLI_T0, "init", "--policy"])
         .arg(&policy)
         .arg("--json")
         .run()
@@ -41,7 +40,7 @@ fn city() -> Env {
 }
 
 /// `alerts` for HOT_CASE as `agency`, with `extra` flags; returns the run.
-fn alerts(env: &Env, agency: &str, extra: &[&str]) -> cli_support::Run {
+fn alerts(env: &Env, agency: &str, extra: &[&str]) -> support::Run {
     env.cmd()
         .args(["alerts", "--case", HOT_CASE, "--requester", "DET-7"])
         .args(["--agency", agency])

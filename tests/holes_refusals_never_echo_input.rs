@@ -6,16 +6,15 @@
 //! file given as a policy), times and spans, ingest's own checks, hotlist import (JSON Lines
 //! and CSV), and the command line's own argument errors (clap quotes what was typed).
 
-#[allow(dead_code)]
-mod cli_support;
+mod support;
 
 use std::path::Path;
 
-use cli_support::*;
 use platevault::model::jsonl::parse_line;
 use platevault::{Policy, Span, Timestamp};
 use proptest::prelude::*;
 use serde_json::{Value, json};
+use support::*;
 
 /// Plate-like values, none of which appears in any message of platevault.
 const PLATES: [&str; 3] = ["8VQM306", "7291234", "ZQXJW"];
@@ -473,7 +472,7 @@ fn ingest_hotlist_import_and_policy_apply_refusals_do_not_repeat_values() {
         let other = Env::new();
         let run = other
             .cmd()
-            .args(["--now", T0, "init", "--policy"])
+            .args(["--now", CLI_T0, "init", "--policy"])
             .arg(&reads)
             .run();
         assert_ne!(run.code, 0);

@@ -10,15 +10,15 @@
 //! These tests use only what existed before the fix, so each was run against the old code
 //! too (where the denials below were allowed and the lock-outs happened).
 
-mod common;
+mod support;
 
-use common::{entries, new_store, read, request, t0};
 use platevault::audit::entry::{EntryKind, Verdict};
 use platevault::policy::terms::ProhibitedTerms;
 use platevault::policy::{DEFAULT_PROHIBITED_TERMS, PolicySpec};
 use platevault::verify::Review;
 use platevault::{CaseRequest, Policy, SearchRequest, Span, Vault};
 use proptest::prelude::*;
+use support::{entries, new_store, read_in_region, t0, unjustified_request};
 
 const PLATE: &str = "7KQX291";
 
@@ -34,7 +34,7 @@ fn search(vault: &Vault, case: CaseRequest) -> platevault::SearchOutcome {
 fn justified(text: &str) -> CaseRequest {
     CaseRequest {
         justification: Some(text.into()),
-        ..request(PLATE, "DET-7")
+        ..unjustified_request(PLATE, "DET-7")
     }
 }
 
@@ -154,7 +154,7 @@ fn every_spelling_of_a_prohibited_term_is_denied_audited_and_reads_nothing() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let (vault, _key, dir) = new_store(tmp.path(), &roomy_policy());
     vault
-        .ingest(vec![read(
+        .ingest(vec![read_in_region(
             PLATE,
             "CO",
             t0().minus(Span::from_hours(1)),
@@ -185,7 +185,7 @@ fn ordinary_justifications_stay_allowed() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let (vault, _key, _dir) = new_store(tmp.path(), &roomy_policy());
     vault
-        .ingest(vec![read(
+        .ingest(vec![read_in_region(
             PLATE,
             "CO",
             t0().minus(Span::from_hours(1)),
@@ -321,7 +321,7 @@ fn searches_naming_the_reviewer_cannot_lock_the_reviewer_out() {
                 &vault,
                 CaseRequest {
                     agency: agency.into(),
-                    ..request(PLATE, "OVERSIGHT-1")
+                    ..unjustified_request(PLATE, "OVERSIGHT-1")
                 },
             );
             assert!(!out.is_allowed());
@@ -365,11 +365,11 @@ fn reviewer_checks_do_not_count_against_searches_and_have_their_own_limit() {
         &vault,
         CaseRequest {
             agency: "REVIEW".into(),
-            ..request(PLATE, "OVERSIGHT-1")
+            ..unjustified_request(PLATE, "OVERSIGHT-1")
         },
     );
     assert_eq!(out.reason_code(), "no_mou");
-    let out = search(&vault, request(PLATE, "OVERSIGHT-1"));
+    let out = search(&vault, unjustified_request(PLATE, "OVERSIGHT-1"));
     assert_eq!(out.reason_code(), "allowed");
     let log = entries(&dir);
     let own = log
@@ -411,13 +411,13 @@ fn requester_ids_are_counted_in_one_canonical_form() {
             &vault,
             CaseRequest {
                 agency: agencies[i % agencies.len()].into(),
-                ..request(PLATE, forms[i % forms.len()])
+                ..unjustified_request(PLATE, forms[i % forms.len()])
             },
         );
         assert!(out.is_allowed(), "attempt {i}: {}", out.reason_code());
     }
     for form in forms {
-        let out = search(&vault, request(PLATE, form));
+        let out = search(&vault, unjustified_request(PLATE, form));
         assert_eq!(
             out.reason_code(),
             "rate_limited",
@@ -439,7 +439,7 @@ fn requester_ids_are_counted_in_one_canonical_form() {
         forms.len()
     );
     // Someone else is not affected.
-    assert!(search(&vault, request(PLATE, "DET-8")).is_allowed());
+    assert!(search(&vault, unjustified_request(PLATE, "DET-8")).is_allowed());
     assert!(
         Review::open(&dir)
             .expect("review")

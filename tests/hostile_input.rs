@@ -14,6 +14,7 @@
 
 #[path = "../fuzz/fuzz_targets/checks.rs"]
 mod checks;
+mod support;
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::PathBuf;
@@ -24,10 +25,10 @@ use platevault::model::plate::{Plate, Region};
 use platevault::model::record::{ImageInfo, MAX_CAMERA_BYTES, RecordBody};
 use platevault::verify::Review;
 use platevault::{
-    CaseRequest, MasterKey, NewRead, Policy, RejectReason, SearchRequest, Timestamp, Vault,
-    VaultOptions,
+    CaseRequest, NewRead, Policy, RejectReason, SearchRequest, Timestamp, Vault, VaultOptions,
 };
 use proptest::prelude::*;
+use support::{new_store, t0};
 
 fn corpus_dir(target: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -362,30 +363,13 @@ fn the_policy_strategy_makes_mostly_valid_policies() {
 // Guards the checks rely on.
 // ---------------------------------------------------------------------------------------
 
-fn t0() -> Timestamp {
-    Timestamp::parse_rfc3339("2026-11-10T12:00:00Z").expect("time")
-}
-
-fn simulation_store(tmp: &std::path::Path) -> (Vault, MasterKey, PathBuf) {
-    let dir = tmp.join("store");
-    let key = MasterKey::generate().expect("key");
-    let vault = Vault::create(
-        &dir,
-        &key,
-        &Policy::default_policy(),
-        &VaultOptions::new().simulated_clock(t0()),
-    )
-    .expect("create");
-    (vault, key, dir)
-}
-
 /// `RecordBody::encode` cuts a camera id longer than `MAX_CAMERA_BYTES` at a byte count
 /// (possibly inside a character, which `decode` then refuses); ingest must keep refusing
 /// such ids so that it never happens.
 #[test]
 fn ingest_refuses_a_camera_id_longer_than_the_record_can_hold() {
     let tmp = tempfile::tempdir().expect("tempdir");
-    let (vault, _, _) = simulation_store(tmp.path());
+    let (vault, _, _) = new_store(tmp.path(), &Policy::default_policy());
     let camera = "é".repeat(MAX_CAMERA_BYTES / 2) + "x";
     let report = vault
         .ingest(vec![NewRead {
@@ -445,7 +429,7 @@ fn an_mou_dated_before_year_0000_is_refused_with_a_clear_error() {
 #[test]
 fn a_search_window_from_year_0000_keeps_the_audit_log_verifiable() {
     let tmp = tempfile::tempdir().expect("tempdir");
-    let (vault, key, dir) = simulation_store(tmp.path());
+    let (vault, key, dir) = new_store(tmp.path(), &Policy::default_policy());
     let from = Timestamp::from_micros(checks::MIN_RFC3339_MICROS - 3_600_000_000);
     let out = vault
         .search(&SearchRequest {

@@ -3,6 +3,8 @@
 //! offense, outside agency without an MOU, prohibited justification, expiry beyond policy)
 //! are each audited; and no raw file of the store ever holds a hotlist plate in plaintext.
 
+mod support;
+
 use platevault::audit::entry::EntryKind;
 use platevault::verify::Review;
 use platevault::verify::scan::{Needle, scan_dir};
@@ -10,12 +12,9 @@ use platevault::{
     Alert, AlertsRequest, CaseRequest, HotlistEntryInfo, MasterKey, NewRead, Policy,
     RemovalRequest, Timestamp, Vault, VaultOptions,
 };
+use support::t;
 
 const T0: &str = "2026-11-01T00:00:00Z";
-
-fn t(s: &str) -> Timestamp {
-    Timestamp::parse_rfc3339(s).expect("time")
-}
 
 fn store() -> (tempfile::TempDir, std::path::PathBuf, Vault) {
     let (dir, path, _key, vault) = keyed_store(&Policy::default_policy());

@@ -2,17 +2,16 @@
 //! recognisable image bytes, no file under the store directory (SST, blob, WAL, MANIFEST,
 //! info logs, header) contains any of them in plaintext. Scans the raw bytes.
 
+mod support;
+
 use platevault::verify::scan::{Needle, scan_dir};
-use platevault::{MasterKey, NewRead, Policy, Timestamp, Vault, VaultOptions};
+use platevault::{MasterKey, NewRead, Policy, Vault, VaultOptions};
+use support::t;
 
 const PLATES: [&str; 4] = ["7KQX291", "QZW4471", "LPR2026X", "MXV88213"];
 const CAMERAS: [&str; 2] = ["CAMERA-NORTH-17", "CAMERA-SOUTHGATE-4"];
 const LAT: f64 = 39.739_236_7;
 const LON: f64 = -104.990_251_3;
-
-fn t(s: &str) -> Timestamp {
-    Timestamp::parse_rfc3339(s).expect("time")
-}
 
 fn image(i: usize) -> Vec<u8> {
     // 8 KiB, with a recognisable marker in several places.

@@ -11,14 +11,14 @@
 //! is an error that writes nothing; and the reviewer check lists exactly the decision
 //! entries of a plate, refuses non-reviewers, and is itself audited.
 
-mod common;
+mod support;
 
 use std::collections::BTreeMap;
 
-use common::*;
 use platevault::audit::entry::{Entry, EntryKind, Verdict};
 use platevault::model::plate::{Plate, Region};
 use platevault::{CaseRequest, Error, Policy, SearchRequest, Span, Timestamp, Vault};
+use support::*;
 
 const PLATE_A: &str = "7KQX291";
 const PLATE_B: &str = "QZW4471";
@@ -62,15 +62,15 @@ const B_CO: [u64; 2] = [3, 240];
 fn fixture_reads() -> Vec<platevault::NewRead> {
     let mut out = Vec::new();
     for (i, h) in A_CO.iter().enumerate() {
-        out.push(read(PLATE_A, "CO", ago(*h), &format!("CAM-A{i}")));
+        out.push(read_in_region(PLATE_A, "CO", ago(*h), &format!("CAM-A{i}")));
     }
     for h in A_US_CO {
-        out.push(read(PLATE_A, "US-CO", ago(h), "CAM-U"));
+        out.push(read_in_region(PLATE_A, "US-CO", ago(h), "CAM-U"));
     }
     for h in B_CO {
-        out.push(read(PLATE_B, "CO", ago(h), "CAM-B"));
+        out.push(read_in_region(PLATE_B, "CO", ago(h), "CAM-B"));
     }
-    out.push(read("MXV8821", "CO", ago(6), "CAM-N"));
+    out.push(read_in_region("MXV8821", "CO", ago(6), "CAM-N"));
     out
 }
 
@@ -124,7 +124,7 @@ fn rows() -> Vec<Row> {
                    reads: &'static [u64],
                    withheld: bool,
                    edit: &dyn Fn(&mut CaseRequest)| {
-        let mut req = request(PLATE_A, &format!("DET-{:02}", rows.len()));
+        let mut req = unjustified_request(PLATE_A, &format!("DET-{:02}", rows.len()));
         req.warrant = Some(WARRANT.into());
         edit(&mut req);
         rows.push(Row {
@@ -593,7 +593,7 @@ fn every_request_is_decided_in_rule_order_and_audited_once() {
 
     // BUSY-1 uses up the hour's 60 attempts (denied ones count).
     for _ in 0..60 {
-        let mut req = request("BUSY1PL", "BUSY-1");
+        let mut req = unjustified_request("BUSY1PL", "BUSY-1");
         req.case_number = "not-a-case".into();
         let out = search(&vault, &req);
         assert_eq!(out.reason_code(), "case_number_malformed");
@@ -878,7 +878,7 @@ fn the_default_policy_allows_home_searches_and_denies_every_outside_agency() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let (vault, _key, dir) = new_store(tmp.path(), &Policy::default_policy());
     vault.ingest(fixture_reads()).expect("ingest");
-    let out = search(&vault, &request(PLATE_A, "DET-1"));
+    let out = search(&vault, &unjustified_request(PLATE_A, "DET-1"));
     assert!(out.is_allowed());
     assert_eq!(
         sorted_times(&out.reads),
@@ -886,7 +886,7 @@ fn the_default_policy_allows_home_searches_and_denies_every_outside_agency() {
         "no age tier by default"
     );
     for agency in ["RIVER-COUNTY-SO", "FBI", "city-pd-2"] {
-        let mut req = request(PLATE_A, "AGENT-1");
+        let mut req = unjustified_request(PLATE_A, "AGENT-1");
         req.agency = agency.into();
         req.offense = "HOMICIDE".into();
         let lookups = vault.epoch_lookups();
@@ -896,7 +896,7 @@ fn the_default_policy_allows_home_searches_and_denies_every_outside_agency() {
         assert_eq!(vault.epoch_lookups(), lookups);
     }
     // The home agency compares trimmed and ignoring case.
-    let mut req = request(PLATE_A, "DET-2");
+    let mut req = unjustified_request(PLATE_A, "DET-2");
     req.agency = " city-pd ".into();
     assert!(search(&vault, &req).is_allowed());
     assert_eq!(decision_count(&entries(&dir)), 5);
@@ -909,7 +909,7 @@ fn the_rate_limit_counts_every_attempt_per_requester_over_the_last_hour() {
     vault.ingest(fixture_reads()).expect("ingest");
     // 60 attempts, a sixth of them denied: all count.
     for i in 0..60 {
-        let mut req = request(PLATE_A, "DET-R");
+        let mut req = unjustified_request(PLATE_A, "DET-R");
         if i % 6 == 0 {
             req.purpose = "immigration".into();
         }
@@ -917,7 +917,7 @@ fn the_rate_limit_counts_every_attempt_per_requester_over_the_last_hour() {
         assert_eq!(out.is_allowed(), i % 6 != 0, "attempt {}", i + 1);
     }
     let lookups = vault.epoch_lookups();
-    let out = search(&vault, &request(PLATE_A, "DET-R"));
+    let out = search(&vault, &unjustified_request(PLATE_A, "DET-R"));
     assert_eq!(out.reason_code(), "rate_limited", "the 61st attempt");
     assert!(out.reads.is_empty());
     assert_eq!(vault.epoch_lookups(), lookups);
@@ -926,8 +926,8 @@ fn the_rate_limit_counts_every_attempt_per_requester_over_the_last_hour() {
 
     // Another requester of the same agency is not limited; the same name at another
     // agency is another requester (denied there for its own reason, not the rate).
-    assert!(search(&vault, &request(PLATE_A, "DET-S")).is_allowed());
-    let mut other = request(PLATE_A, "DET-R");
+    assert!(search(&vault, &unjustified_request(PLATE_A, "DET-S")).is_allowed());
+    let mut other = unjustified_request(PLATE_A, "DET-R");
     other.agency = "FED-TASKFORCE".into();
     assert_eq!(search(&vault, &other).reason_code(), "no_mou");
 
@@ -936,14 +936,14 @@ fn the_rate_limit_counts_every_attempt_per_requester_over_the_last_hour() {
         .advance_clock(t0().plus(Span::from_minutes(59)))
         .expect("clock");
     assert_eq!(
-        search(&vault, &request(PLATE_A, "DET-R")).reason_code(),
+        search(&vault, &unjustified_request(PLATE_A, "DET-R")).reason_code(),
         "rate_limited"
     );
     // 61 minutes on, only the one attempt made at +59 min is in the last hour.
     vault
         .advance_clock(t0().plus(Span::from_minutes(61)))
         .expect("clock");
-    let out = search(&vault, &request(PLATE_A, "DET-R"));
+    let out = search(&vault, &unjustified_request(PLATE_A, "DET-R"));
     assert!(out.is_allowed(), "{:?}", out.decision);
 }
 
@@ -954,7 +954,7 @@ fn a_window_that_ends_before_it_starts_is_an_error_and_writes_nothing() {
     vault.ingest(fixture_reads()).expect("ingest");
     let before = entries(&dir);
     let lookups = vault.epoch_lookups();
-    let mut req = request(PLATE_A, "DET-1");
+    let mut req = unjustified_request(PLATE_A, "DET-1");
     req.from = Some(ago(1));
     req.to = Some(ago(2));
     let err = vault
@@ -979,7 +979,7 @@ fn an_age_tier_withholds_older_reads_even_when_a_hold_kept_them() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let (vault, dir) = tier_store(tmp.path());
     // A hold placed with a warrant keeps every read of plate A for the case.
-    let mut with_warrant = request(PLATE_A, "DET-H");
+    let mut with_warrant = unjustified_request(PLATE_A, "DET-H");
     with_warrant.warrant = Some(WARRANT.into());
     let held = vault
         .hold(&with_warrant, t0().plus(Span::from_days(100)))
@@ -988,7 +988,7 @@ fn an_age_tier_withholds_older_reads_even_when_a_hold_kept_them() {
     assert_eq!(held.placed, A_CO.len() as u64);
 
     // The same case searched without a warrant gets only the reads younger than 72 h.
-    let out = search(&vault, &request(PLATE_A, "DET-H"));
+    let out = search(&vault, &unjustified_request(PLATE_A, "DET-H"));
     assert!(out.is_allowed());
     let cutoff = ago(72);
     let grant = out.decision.grant().expect("grant");

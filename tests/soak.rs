@@ -18,7 +18,7 @@
 //! version runs for `PLATEVAULT_SOAK_SECS` seconds of wall time, thousands of simulated days
 //! (see `docs/reliability.md`), printing its figures every minute.
 
-mod reliability_support;
+mod support;
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -31,7 +31,7 @@ use platevault::{
     Alert, AsyncVault, CaseRequest, MasterKey, NewRead, Policy, RemovalRequest, SearchRequest,
     Span, StoreTuning, Timestamp, VaultOptions,
 };
-use reliability_support::*;
+use support::*;
 
 /// The simulated clock's start (a Monday).
 const T0: &str = "2026-01-05T00:00:00Z";
@@ -547,14 +547,17 @@ async fn soak(secs: Option<u64>, days: u64, seed: u64) {
         started_verify.elapsed().as_secs_f64()
     );
     let searches = counters.searches.load(Ordering::Relaxed);
-    assert_eq!(count(&entries, EntryKind::Search) as u64, searches);
-    assert_eq!(count(&entries, EntryKind::SearchResult) as u64, searches);
+    assert_eq!(count_kind(&entries, EntryKind::Search) as u64, searches);
     assert_eq!(
-        count(&entries, EntryKind::HotlistAlert) as u64,
+        count_kind(&entries, EntryKind::SearchResult) as u64,
+        searches
+    );
+    assert_eq!(
+        count_kind(&entries, EntryKind::HotlistAlert) as u64,
         counters.alerts.load(Ordering::Relaxed)
     );
     assert_eq!(
-        count(&entries, EntryKind::HotlistAdd) as u64,
+        count_kind(&entries, EntryKind::HotlistAdd) as u64,
         counters.hotlist_adds.load(Ordering::Relaxed)
     );
     let certified = expiries_complete(&entries).expect("expiries complete");

@@ -1,27 +1,23 @@
-//! Helpers for `tests/cli.rs`: run the real `platevault` binary against real stores in temp
-//! directories, parse what it prints, and check RFC 9162 proofs and C2SP notes independently
-//! of the crate (BLAKE3, SHA-256 and Ed25519 straight from their crates).
+//! Running the real `platevault` binary: a command builder ([`pv`], [`Cmd`], [`Run`],
+//! [`Running`]), temp directories with a key file and a store made by the CLI ([`Env`]), a
+//! one-shot [`cli`] call, and checks of what it prints.
 //!
-//! Every command runs with a clean environment for platevault (`PLATEVAULT_STORE`,
-//! `PLATEVAULT_MASTER_KEY` and `PLATEVAULT_LOG` removed unless a test sets them) and with the
-//! temp directory as its working directory.
+//! Commands from [`Cmd`] run with a clean environment for platevault (`PLATEVAULT_STORE`,
+//! `PLATEVAULT_MASTER_KEY` and `PLATEVAULT_LOG` removed unless a test sets them) and, from
+//! an [`Env`], with the temp directory as their working directory.
 
 use std::ffi::OsString;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+use super::{CLI_T0, is_hex};
+
 /// The binary under test, built with the package.
 pub const BIN: &str = env!("CARGO_BIN_EXE_platevault");
-
-/// The simulated time most tests start at.
-pub const T0: &str = "2026-11-29T12:00:00Z";
-
-/// A case number the default policy accepts.
-pub const CASE: &str = "2026-001234";
 
 /// The environment variables the binary reads; removed from every child unless set.
 const PV_ENV: [&str; 3] = [
@@ -270,10 +266,10 @@ impl Env {
         Env { tmp, store, key }
     }
 
-    /// A simulation store (`init --now T0`) with the default policy.
+    /// A simulation store (`init --now CLI_T0`) with the default policy.
     pub fn sim() -> Self {
         let e = Env::new();
-        e.cmd().args(["--now", T0, "init", "--json"]).run().ok();
+        e.cmd().args(["--now", CLI_T0, "init", "--json"]).run().ok();
         e
     }
 
@@ -344,46 +340,47 @@ impl Env {
     }
 }
 
-/// One JSON Lines read.
-pub fn read_line(plate: &str, region: &str, at: &str, camera: &str) -> String {
-    serde_json::json!({
-        "plate": plate, "region": region, "captured_at": at, "camera": camera,
-        "lat": 39.7392, "lon": -104.9903, "confidence": 0.9,
+/// Runs the `platevault` binary once with `--store` and `--master-key-file`, extra
+/// environment variables, and `args`, in the test's working directory (`PLATEVAULT_STORE`,
+/// `PLATEVAULT_MASTER_KEY` and `PLATEVAULT_CRASH_AT` removed unless `env` sets them). The
+/// builder for richer runs is [`pv`] / [`Env`].
+pub fn cli(store: &Path, key_file: &Path, env: &[(&str, &str)], args: &[&str]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_platevault"));
+    cmd.arg("--store")
+        .arg(store)
+        .arg("--master-key-file")
+        .arg(key_file)
+        .args(args)
+        .env_remove("PLATEVAULT_MASTER_KEY")
+        .env_remove("PLATEVAULT_STORE")
+        .env_remove("PLATEVAULT_CRASH_AT");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("run platevault")
+}
+
+/// The one JSON document a `--json` command printed on standard output.
+pub fn json(out: &Output) -> serde_json::Value {
+    let text = String::from_utf8_lossy(&out.stdout);
+    serde_json::from_str(text.trim()).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not one JSON document ({e}): {text}\nstderr: {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
     })
-    .to_string()
 }
 
-/// The flags of a request the default policy allows (for `search`, `hold add`, `hotlist add`).
-pub fn case_flags(plate: &str, region: &str) -> Vec<String> {
-    [
-        "--plate",
-        plate,
-        "--region",
-        region,
-        "--case",
-        CASE,
-        "--offense",
-        "ROBBERY",
-        "--purpose",
-        "investigation",
-        "--requester",
-        "DET-7",
-        "--agency",
-        "CITY-PD",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect()
-}
-
-/// Replaces the value after `flag` in `flags`.
-pub fn with_flag(mut flags: Vec<String>, flag: &str, value: &str) -> Vec<String> {
-    let i = flags
-        .iter()
-        .position(|f| f == flag)
-        .unwrap_or_else(|| panic!("no {flag}"));
-    flags[i + 1] = value.to_string();
-    flags
+/// Asserts a command exited with `code`, showing its output otherwise.
+pub fn assert_exit(out: &Output, code: i32) {
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "exit status {:?}\nstdout: {}\nstderr: {}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// Asserts the `search --json` contract shape and returns the reads.
@@ -411,145 +408,6 @@ pub fn assert_search_shape(v: &Value) -> Vec<Value> {
         );
     }
     reads
-}
-
-/// Whether `s` is lowercase hex (of `bytes` bytes, when given).
-pub fn is_hex(s: &str, bytes: Option<usize>) -> bool {
-    !s.is_empty()
-        && s.len().is_multiple_of(2)
-        && s.bytes()
-            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-        && bytes.is_none_or(|n| s.len() == 2 * n)
-}
-
-/// Hex to bytes, panicking with context.
-#[track_caller]
-pub fn unhex(s: &str) -> Vec<u8> {
-    hex::decode(s).unwrap_or_else(|e| panic!("{s:?} is not hex: {e}"))
-}
-
-/// Hex to 32 bytes.
-#[track_caller]
-pub fn unhex32(s: &str) -> [u8; 32] {
-    unhex(s).try_into().expect("32 bytes")
-}
-
-/// RFC 9162 leaf hash with BLAKE3: H(0x00 || entry).
-pub fn leaf_hash(entry: &[u8]) -> [u8; 32] {
-    let mut h = blake3::Hasher::new();
-    h.update(&[0]);
-    h.update(entry);
-    *h.finalize().as_bytes()
-}
-
-/// RFC 9162 node hash with BLAKE3: H(0x01 || left || right).
-pub fn node_hash(l: &[u8; 32], r: &[u8; 32]) -> [u8; 32] {
-    let mut h = blake3::Hasher::new();
-    h.update(&[1]);
-    h.update(l);
-    h.update(r);
-    *h.finalize().as_bytes()
-}
-
-/// RFC 9162 section 2.1.1: the Merkle tree hash of these leaf hashes (n >= 1).
-pub fn mth(leaves: &[[u8; 32]]) -> [u8; 32] {
-    if leaves.len() == 1 {
-        return leaves[0];
-    }
-    let mut k = 1;
-    while k * 2 < leaves.len() {
-        k *= 2;
-    }
-    node_hash(&mth(&leaves[..k]), &mth(&leaves[k..]))
-}
-
-/// RFC 9162 section 2.1.3.2: verifies an inclusion proof.
-pub fn verify_inclusion(
-    index: u64,
-    size: u64,
-    leaf: [u8; 32],
-    proof: &[[u8; 32]],
-    root: [u8; 32],
-) -> bool {
-    if index >= size {
-        return false;
-    }
-    let (mut fnode, mut snode, mut r) = (index, size - 1, leaf);
-    for p in proof {
-        if snode == 0 {
-            return false;
-        }
-        if fnode & 1 == 1 || fnode == snode {
-            r = node_hash(p, &r);
-            while fnode & 1 == 0 && fnode != 0 {
-                fnode >>= 1;
-                snode >>= 1;
-            }
-        } else {
-            r = node_hash(&r, p);
-        }
-        fnode >>= 1;
-        snode >>= 1;
-    }
-    snode == 0 && r == root
-}
-
-/// RFC 9162 section 2.1.4.2: verifies a consistency proof (0 < size1 <= size2).
-pub fn verify_consistency(
-    size1: u64,
-    size2: u64,
-    root1: [u8; 32],
-    root2: [u8; 32],
-    proof: &[[u8; 32]],
-) -> bool {
-    if size1 == 0 || size1 > size2 {
-        return false;
-    }
-    if size1 == size2 {
-        return proof.is_empty() && root1 == root2;
-    }
-    let mut path: Vec<[u8; 32]> = Vec::new();
-    if size1.is_power_of_two() {
-        path.push(root1);
-    }
-    path.extend_from_slice(proof);
-    let Some((first, rest)) = path.split_first() else {
-        return false;
-    };
-    let (mut fnode, mut snode) = (size1 - 1, size2 - 1);
-    while fnode & 1 == 1 {
-        fnode >>= 1;
-        snode >>= 1;
-    }
-    let (mut fr, mut sr) = (*first, *first);
-    for c in rest {
-        if snode == 0 {
-            return false;
-        }
-        if fnode & 1 == 1 || fnode == snode {
-            fr = node_hash(c, &fr);
-            sr = node_hash(c, &sr);
-            while fnode & 1 == 0 && fnode != 0 {
-                fnode >>= 1;
-                snode >>= 1;
-            }
-        } else {
-            sr = node_hash(&sr, c);
-        }
-        fnode >>= 1;
-        snode >>= 1;
-    }
-    snode == 0 && fr == root1 && sr == root2
-}
-
-/// A JSON array of hex strings as 32-byte hashes.
-#[track_caller]
-pub fn hashes(v: &Value) -> Vec<[u8; 32]> {
-    v.as_array()
-        .unwrap_or_else(|| panic!("not an array: {v}"))
-        .iter()
-        .map(|h| unhex32(h.as_str().expect("hex string")))
-        .collect()
 }
 
 /// Waits until process `pid` holds the `fcntl` lock on `<store>/platevault.lock`, read from
