@@ -4,7 +4,7 @@
 //! (`fuzz/fuzz_targets/vault_model_check.rs`, included here): operations on a simulation
 //! store, with crashes injected at the named crash points, compared with a plain model after
 //! every step (see that file for what is checked). `PLATEVAULT_FUZZ_MODEL_RUNS` sets how many
-//! generated inputs run (default 200), `PLATEVAULT_FUZZ_MODEL_SEED` their seed. The long
+//! generated inputs run (default 150), `PLATEVAULT_FUZZ_MODEL_SEED` their seed. The long
 //! fuzzing runs are documented in docs/reliability.md ("A model of the vault").
 
 #[path = "../fuzz/fuzz_targets/vault_model_check.rs"]
@@ -102,7 +102,7 @@ fn every_committed_corpus_file_agrees_with_the_model() {
 
 #[test]
 fn generated_inputs_agree_with_the_model() {
-    let runs = env_u64("PLATEVAULT_FUZZ_MODEL_RUNS", 200);
+    let runs = env_u64("PLATEVAULT_FUZZ_MODEL_RUNS", 150);
     let seed = env_u64("PLATEVAULT_FUZZ_MODEL_SEED", 20_261_203);
     let mut rng = SplitMix(seed);
     let mut failures = Vec::new();

@@ -273,7 +273,7 @@ impl Model {
 /// What a search returned: (read, from a hold).
 type Found = BTreeMap<Read, bool>;
 
-/// A store directory under the system temp dir, removed on drop.
+/// A store directory under /dev/shm (or the system temp dir), removed on drop.
 struct TempStore(PathBuf);
 
 impl TempStore {
@@ -283,7 +283,15 @@ impl TempStore {
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_nanos())
             .unwrap_or(0);
-        let dir = std::env::temp_dir().join(format!(
+        // A memory file system where there is one: a run syncs the audit log dozens of
+        // times, and in-process crashes do not depend on what reached the disk.
+        let shm = std::path::Path::new("/dev/shm");
+        let base = if shm.is_dir() {
+            shm.to_path_buf()
+        } else {
+            std::env::temp_dir()
+        };
+        let dir = base.join(format!(
             "pv-fuzz-vault-model-{}-{}-{nanos}",
             std::process::id(),
             N.fetch_add(1, Ordering::Relaxed)
