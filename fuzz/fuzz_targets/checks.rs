@@ -338,9 +338,11 @@ fn without_positions(reason: &str) -> String {
     out
 }
 
-/// Words refusals are made of that a value could equal: the field names, the example time,
-/// serde_json's control-character range.
-const REFUSAL_WORDS: [&str; 12] = [
+/// Words refusals are made of that a value could equal: the field names (alone, and as the
+/// list an unknown-field refusal gives, so that `captured_at,` typed as a key is not taken for
+/// an echo), the example time, serde_json's control-character range.
+const REFUSAL_WORDS: [&str; 13] = [
+    "plate, region, captured_at, camera, lat, lon, confidence, image_b64 and image_path",
     "plate",
     "region",
     "captured_at",
